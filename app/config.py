@@ -1,0 +1,64 @@
+"""Configuration: the one place that reads the environment."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("juriscope"))
+
+
+class Settings(BaseSettings):
+    """Juriscope settings, from the environment (prefix `JURISCOPE_`) or a `.env` file."""
+
+    model_config = SettingsConfigDict(env_prefix="JURISCOPE_", env_file=".env", extra="ignore")
+
+    env: Literal["local", "test", "production"] = "local"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "JURISCOPE_DATABASE_URL")
+    )
+    database_read_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_READ_URL", "JURISCOPE_DATABASE_READ_URL"),
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "JURISCOPE_REDIS_URL")
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    public_read: bool = True
+    seed_on_start: bool = True
+
+    pool_size: int = Field(default=5, ge=1, le=100)
+    pool_max_overflow: int = Field(default=5, ge=0, le=100)
+    pool_timeout_s: float = Field(default=3.0, gt=0)
+    connect_timeout_s: float = Field(default=3.0, gt=0)
+    statement_timeout_ms: int = Field(default=5000, ge=0)
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cache_max_age: int = Field(default=60, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(default=33_554_432, ge=1024)
+    rate_limit: str = "600/minute"
+    write_rate_limit: str = "120/minute"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is set and the embedded PostgreSQL is used."""
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

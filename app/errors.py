@@ -1,0 +1,301 @@
+"""The error family and the RFC 9457 problem+json handlers that render every error path."""
+
+import asyncio
+import logging
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("juriscope.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ValidationIssue(BaseModel):
+    """One invalid input: where it is, what is wrong, and a machine-readable type."""
+
+    loc: list[str | int] = Field(examples=[["query", "limit"]])
+    msg: str = Field(examples=["Input should be less than or equal to 500"])
+    type: str = Field(examples=["less_than_equal"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/not-found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "No jurisdiction with code 'XX'.",
+                    "instance": "/v1/jurisdictions/XX",
+                }
+            ]
+        }
+    )
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ValidationIssue] | None = None
+
+
+class AppError(Exception):
+    """Base of every error a service raises; rendered once, as problem+json."""
+
+    status: int = 500
+    title: str = "Internal Server Error"
+    type: str = "/problems/internal"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status, title, type = 400, "Bad Request", "/problems/bad-request"
+
+
+class Unauthorized(AppError):
+    status, title, type = 401, "Unauthorized", "/problems/unauthorized"
+
+
+class PermissionDenied(AppError):
+    status, title, type = 403, "Forbidden", "/problems/forbidden"
+
+
+class NotFoundError(AppError):
+    status, title, type = 404, "Not Found", "/problems/not-found"
+
+
+class NotAcceptable(AppError):
+    status, title, type = 406, "Not Acceptable", "/problems/not-acceptable"
+
+
+class ConflictError(AppError):
+    status, title, type = 409, "Conflict", "/problems/conflict"
+
+
+class PreconditionFailed(AppError):
+    status, title, type = 412, "Precondition Failed", "/problems/precondition-failed"
+
+
+class PayloadTooLarge(AppError):
+    status, title, type = 413, "Content Too Large", "/problems/too-large"
+
+
+class ValidationFailed(AppError):
+    status, title, type = 422, "Unprocessable Content", "/problems/validation"
+
+
+class RateLimited(AppError):
+    status, title, type = 429, "Too Many Requests", "/problems/rate-limited"
+
+
+class Unavailable(AppError):
+    status, title, type = 503, "Service Unavailable", "/problems/unavailable"
+
+
+_HTTP_TYPES = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: PermissionDenied,
+    404: NotFoundError,
+    406: NotAcceptable,
+    409: ConflictError,
+    412: PreconditionFailed,
+    413: PayloadTooLarge,
+    422: ValidationFailed,
+    429: RateLimited,
+    503: Unavailable,
+}
+
+# Errors that mean "the database cannot be reached or did not answer in time".
+DATABASE_DOWN = (
+    OSError,
+    asyncio.TimeoutError,
+    TimeoutError,
+    sa_exc.TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.QueryCanceledError,
+    asyncpg.InterfaceError,
+)
+
+
+def is_database_down(error: BaseException) -> bool:
+    """True for connection failures and timeouts, unwrapping SQLAlchemy's DBAPIError."""
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = getattr(error.orig, "__cause__", None) or error.orig
+        return isinstance(original, DATABASE_DOWN) or isinstance(error.orig, DATABASE_DOWN)
+    return isinstance(error, DATABASE_DOWN)
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    title: str,
+    type_: str = "about:blank",
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _clean_loc(loc: Any) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def _issues(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": _clean_loc(error.get("loc", ())),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", "value_error"),
+        }
+        for error in errors
+    ]
+
+
+async def _app_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, AppError)
+    return problem_response(
+        request,
+        status=error.status,
+        title=error.title,
+        type_=error.type,
+        detail=error.detail,
+        errors=error.errors,
+        headers=error.headers,
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    issues = _issues(error.errors())
+    if any(issue["type"] == "json_invalid" for issue in issues):
+        return problem_response(
+            request,
+            status=400,
+            title="Bad Request",
+            type_=BadRequest.type,
+            detail="The request body is not valid JSON.",
+            errors=issues,
+        )
+    return problem_response(
+        request,
+        status=422,
+        title=ValidationFailed.title,
+        type_=ValidationFailed.type,
+        detail="; ".join(
+            f"{'.'.join(str(p) for p in issue['loc'])}: {issue['msg']}" for issue in issues
+        ),
+        errors=issues,
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    known = _HTTP_TYPES.get(error.status_code)
+    title = known.title if known else "Error"
+    detail = error.detail if isinstance(error.detail, str) else None
+    if error.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}."
+    elif error.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return problem_response(
+        request,
+        status=error.status_code,
+        title=title,
+        type_=known.type if known else "about:blank",
+        detail=detail,
+        headers=dict(error.headers or {}),
+    )
+
+
+async def _unhandled(request: Request, error: Exception) -> JSONResponse:
+    if is_database_down(error):
+        log.warning("database unavailable: %s", error.__class__.__name__)
+        return problem_response(
+            request,
+            status=503,
+            title=Unavailable.title,
+            type_=Unavailable.type,
+            detail="The database is unreachable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request,
+        status=500,
+        title="Internal Server Error",
+        type_=AppError.type,
+        detail="An unexpected error occurred; it has been logged.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)
+    for error_type in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError, TimeoutError):
+        app.add_exception_handler(error_type, _unhandled)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` documenting each status as a problem+json document."""
+    descriptions = {
+        400: "Malformed request (bad JSON body or cursor).",
+        401: "Missing, unknown or revoked API key.",
+        403: "The API key lacks the required scope.",
+        404: "Unknown code or key; the detail names it.",
+        406: "The Accept header asks for a representation this endpoint cannot produce.",
+        409: "Conflict with stored data.",
+        412: "If-Match did not match the current ETag.",
+        413: "Request body over the configured limit.",
+        422: "Invalid parameters; `errors` lists each one.",
+        429: "Rate limit exceeded; see Retry-After.",
+        503: "The database is unreachable.",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

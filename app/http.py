@@ -1,0 +1,146 @@
+"""HTTP conventions shared by every endpoint: list envelopes and cursors, ETags, CSV."""
+
+import base64
+import binascii
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request, Response
+from pydantic import BaseModel, Field
+from starlette.datastructures import URL
+
+from app.errors import NotAcceptable, ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list: the items and the cursor of the next page (null on the last)."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    raw = json.dumps(list(key), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, arity: int) -> list[Any] | None:
+    """The keyset position a cursor stands for; a tampered cursor is a 422 naming it."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if (
+        not isinstance(key, list)
+        or len(key) != arity
+        or not all(
+            isinstance(part, str | int | float) and not isinstance(part, bool) for part in key
+        )
+    ):
+        raise ValidationFailed(
+            "The cursor is not one this API issued; start again without it.",
+            errors=[{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "cursor"}],
+        )
+    return key
+
+
+def paginate(
+    rows: list[T], *, limit: int, key: Callable[[T], Sequence[Any]]
+) -> tuple[list[T], str | None]:
+    """Split `limit + 1` fetched rows into the page and the next cursor."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(key(rows[-1]))
+    return rows, None
+
+
+def next_link(request: Request, cursor: str | None) -> dict[str, str]:
+    """The `Link: <...>; rel="next"` header for a page, if there is a next page."""
+    if cursor is None:
+        return {}
+    url: URL = request.url.include_query_params(cursor=cursor)
+    return {"Link": f'<{url}>; rel="next"'}
+
+
+def strong_etag(*parts: Any) -> str:
+    digest = hashlib.blake2b(
+        json.dumps(parts, default=str, separators=(",", ":")).encode(), digest_size=16
+    ).hexdigest()
+    return f'"{digest}"'
+
+
+def body_etag(body: bytes) -> str:
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+def wants_csv(request: Request, format_: str | None) -> bool:
+    """True when `format=csv` or an Accept header preferring text/csv asks for CSV."""
+    if format_ is not None:
+        return format_ == "csv"
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return False
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if "text/csv" in types and "application/json" not in types[: types.index("text/csv")]:
+        return True
+    if not any(
+        t in ("*/*", "application/*", "application/json", "text/csv", "application/problem+json")
+        for t in types
+    ):
+        raise NotAcceptable(
+            f"Cannot produce {accept!r}; this endpoint serves application/json and text/csv."
+        )
+    return False
+
+
+def ensure_json_acceptable(request: Request) -> None:
+    """406 when the client accepts neither JSON nor anything."""
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if not any(
+        t in ("*/*", "application/*", "application/json", "application/problem+json") for t in types
+    ):
+        raise NotAcceptable(f"Cannot produce {accept!r}; this endpoint serves application/json.")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(_cell(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return value
+
+
+def csv_response(
+    columns: Sequence[str], rows: Iterable[dict[str, Any]], *, headers: dict[str, str] | None = None
+) -> Response:
+    """A text/csv response with a header row and one row per item (lists joined by `;`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers or {})
+
+
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}

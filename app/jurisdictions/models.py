@@ -1,0 +1,72 @@
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models_common import CODE_PATTERN, SLUG_PATTERN, CreatedAt, UpdatedAt, in_check
+
+
+class JurisdictionKind(StrEnum):
+    country = "country"
+    territory = "territory"
+    subdivision = "subdivision"
+    supranational = "supranational"
+    special_zone = "special_zone"
+
+
+class Region(StrEnum):
+    asia_pacific = "asia_pacific"
+    middle_east = "middle_east"
+    europe = "europe"
+    north_america = "north_america"
+    latin_america_caribbean = "latin_america_caribbean"
+    africa = "africa"
+
+
+class Jurisdiction(Base):
+    __tablename__ = "jurisdiction"
+    __table_args__ = (
+        CheckConstraint(f"code ~ '{CODE_PATTERN}'", name="code"),
+        CheckConstraint(in_check("kind", JurisdictionKind), name="kind"),
+        CheckConstraint(in_check("region", Region), name="region"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
+        CheckConstraint("parent_id <> id", name="not_own_parent"),
+        Index(None, "parent_id"),
+        Index(
+            "jurisdiction_name_trgm_idx",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jurisdiction.id", ondelete="RESTRICT")
+    )
+    region: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+
+class Regulator(Base):
+    __tablename__ = "regulator"
+    __table_args__ = (
+        CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug"),
+        Index(None, "jurisdiction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    slug: Mapped[str] = mapped_column(Text, unique=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    acronym: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    remit: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")

@@ -1,0 +1,94 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.http import Page
+from app.jurisdictions.models import JurisdictionKind, Region
+from app.models_common import Confidence
+
+
+class RegulatorRead(BaseModel):
+    """An authority that regulates part of a jurisdiction's virtual-asset market."""
+
+    id: str = Field(examples=["hk-sfc"])
+    jurisdiction_code: str = Field(examples=["HK"])
+    name: str = Field(examples=["Securities and Futures Commission"])
+    acronym: str | None = Field(default=None, examples=["SFC"])
+    url: str | None = Field(default=None, examples=["https://www.sfc.hk"])
+    remit: list[str] = Field(examples=[["securities", "virtual_assets"]])
+
+
+class JurisdictionRead(BaseModel):
+    """A jurisdiction: a country, territory, subdivision, supranational union or special zone."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "HK",
+                    "name": "Hong Kong",
+                    "kind": "territory",
+                    "parent_code": None,
+                    "region": "asia_pacific",
+                    "currency": "HKD",
+                    "summary": "Special Administrative Region of China ...",
+                    "regulators": [
+                        {
+                            "id": "hk-sfc",
+                            "jurisdiction_code": "HK",
+                            "name": "Securities and Futures Commission",
+                            "acronym": "SFC",
+                            "url": "https://www.sfc.hk",
+                            "remit": ["securities", "virtual_assets"],
+                        }
+                    ],
+                    "updated_at": "2026-11-25T07:00:00Z",
+                }
+            ]
+        }
+    )
+
+    code: str
+    name: str
+    kind: JurisdictionKind
+    parent_code: str | None
+    region: Region
+    currency: str | None
+    summary: str | None
+    regulators: list[RegulatorRead]
+    updated_at: datetime
+
+
+class JurisdictionCounts(BaseModel):
+    """How much data the API holds on a jurisdiction."""
+
+    features_in_force: int = Field(description="Features with a value in force today.")
+    feature_values: int = Field(description="Feature values, history included.")
+    observations: int
+    metrics: int = Field(description="Metrics with at least one observation.")
+    events: int
+    sources: int = Field(description="Distinct sources cited by its values and events.")
+
+
+class LatestObservation(BaseModel):
+    """The most recent observation of one metric for a jurisdiction."""
+
+    metric_key: str = Field(examples=["licensed_vasp_count"])
+    name: str
+    unit: str | None
+    period: str = Field(examples=["2024-12-18"])
+    value: float
+    confidence: Confidence
+    source_ids: list[str]
+
+
+class JurisdictionProfile(JurisdictionRead):
+    """A jurisdiction with its regulators, data counts and the latest value of each metric."""
+
+    counts: JurisdictionCounts
+    latest_metrics: list[LatestObservation]
+    children: list[str] = Field(description="Codes of subdivisions and zones within it.")
+
+
+class JurisdictionList(Page[JurisdictionRead]):
+    """A page of jurisdictions, ordered by code."""

@@ -1,0 +1,215 @@
+"""Jurisdiction queries: lists, profiles, lookups by code."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.errors import NotFoundError
+from app.features.models import Feature, FeatureValue
+from app.jurisdictions.models import Jurisdiction, Regulator
+from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
+
+Parent = aliased(Jurisdiction, name="parent")
+
+
+class JurisdictionNotFound(NotFoundError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No jurisdiction with code {code!r}.")
+
+
+def in_force(as_of: date) -> ColumnElement[bool]:
+    """A feature value is in force on `as_of` when valid_from <= as_of < valid_to (or open)."""
+    return and_(
+        FeatureValue.valid_from <= as_of,
+        or_(FeatureValue.valid_to.is_(None), FeatureValue.valid_to > as_of),
+    )
+
+
+def _regulators_json() -> Any:
+    """The jurisdiction's regulators as a JSON array ordered by id (correlated subquery)."""
+    regulator = aliased(Regulator)
+    item = func.json_build_object(
+        "id",
+        regulator.slug,
+        "jurisdiction_code",
+        Jurisdiction.code,
+        "name",
+        regulator.name,
+        "acronym",
+        regulator.acronym,
+        "url",
+        regulator.url,
+        "remit",
+        regulator.remit,
+    )
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(item, regulator.slug)), text("'[]'::json")
+            )
+        )
+        .where(regulator.jurisdiction_id == Jurisdiction.id)
+        .scalar_subquery()
+    )
+
+
+def _jurisdiction_columns() -> list[Any]:
+    return [
+        Jurisdiction.code,
+        Jurisdiction.name,
+        Jurisdiction.kind,
+        Parent.code.label("parent_code"),
+        Jurisdiction.region,
+        Jurisdiction.currency,
+        Jurisdiction.summary,
+        _regulators_json().label("regulators"),
+        Jurisdiction.updated_at,
+    ]
+
+
+async def list_jurisdictions(
+    session: AsyncSession,
+    *,
+    region: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    has_feature: str | None = None,
+    as_of: date | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> list[JurisdictionRead]:
+    """Jurisdictions matching the filters, by code, after the cursor; `limit + 1` rows."""
+    stmt = (
+        select(*_jurisdiction_columns())
+        .outerjoin(Parent, Parent.id == Jurisdiction.parent_id)
+        .order_by(Jurisdiction.code)
+        .limit(limit + 1)
+    )
+    if region is not None:
+        stmt = stmt.where(Jurisdiction.region == region)
+    if kind is not None:
+        stmt = stmt.where(Jurisdiction.kind == kind)
+    if q:
+        needle = q.strip()
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Jurisdiction.code.ilike(pattern),
+                Jurisdiction.name.ilike(pattern),
+                func.word_similarity(needle, Jurisdiction.name) >= 0.5,
+            )
+        )
+    if has_feature is not None:
+        feature_id = await feature_id_for(session, has_feature)
+        stmt = stmt.where(
+            select(FeatureValue.id)
+            .where(
+                FeatureValue.jurisdiction_id == Jurisdiction.id,
+                FeatureValue.feature_id == feature_id,
+                in_force(as_of or date.today()),
+                FeatureValue.value != func.to_jsonb(False),
+            )
+            .exists()
+        )
+    if after is not None:
+        stmt = stmt.where(Jurisdiction.code > after)
+    rows = (await session.execute(stmt)).mappings().all()
+    return [JurisdictionRead.model_validate(dict(row)) for row in rows]
+
+
+async def feature_id_for(session: AsyncSession, key: str) -> int:
+    from app.features.service import FeatureNotFound
+
+    feature_id = await session.scalar(select(Feature.id).where(Feature.key == key))
+    if feature_id is None:
+        raise FeatureNotFound(key)
+    return feature_id
+
+
+async def jurisdiction_id_for(session: AsyncSession, code: str) -> int:
+    """The internal id of a jurisdiction code; JurisdictionNotFound if unknown."""
+    jurisdiction_id = await session.scalar(select(Jurisdiction.id).where(Jurisdiction.code == code))
+    if jurisdiction_id is None:
+        raise JurisdictionNotFound(code)
+    return jurisdiction_id
+
+
+_PROFILE_EXTRAS = text(
+    """
+    SELECT
+      (SELECT count(DISTINCT feature_id) FROM feature_value
+        WHERE jurisdiction_id = :jid AND valid_from <= :today
+          AND (valid_to IS NULL OR valid_to > :today))               AS features_in_force,
+      (SELECT count(*) FROM feature_value WHERE jurisdiction_id = :jid) AS feature_values,
+      (SELECT count(*) FROM observation WHERE jurisdiction_id = :jid)   AS observations,
+      (SELECT count(DISTINCT metric_id) FROM observation
+        WHERE jurisdiction_id = :jid)                                   AS metrics,
+      (SELECT count(*) FROM event WHERE jurisdiction_id = :jid)         AS events,
+      (SELECT count(*) FROM (
+          SELECT s.source_id FROM feature_value_source s
+            JOIN feature_value v ON v.id = s.feature_value_id WHERE v.jurisdiction_id = :jid
+          UNION
+          SELECT s.source_id FROM observation_source s
+            JOIN observation o ON o.id = s.observation_id WHERE o.jurisdiction_id = :jid
+          UNION
+          SELECT s.source_id FROM event_source s
+            JOIN event e ON e.id = s.event_id WHERE e.jurisdiction_id = :jid
+      ) cited)                                                          AS sources,
+      (SELECT coalesce(json_agg(c.code ORDER BY c.code), '[]'::json)
+         FROM jurisdiction c WHERE c.parent_id = :jid)                  AS children,
+      (SELECT coalesce(json_agg(json_build_object(
+                'metric_key', m.key, 'name', m.name, 'unit', m.unit,
+                'period', latest.period, 'value', latest.value,
+                'confidence', latest.confidence,
+                'source_ids', (SELECT coalesce(json_agg(src.slug ORDER BY src.slug), '[]'::json)
+                                 FROM observation_source os JOIN source src ON src.id = os.source_id
+                                WHERE os.observation_id = latest.id))
+              ORDER BY m.key), '[]'::json)
+         FROM metric m
+         CROSS JOIN LATERAL (
+           SELECT o.id, o.period, o.value, o.confidence FROM observation o
+            WHERE o.jurisdiction_id = :jid AND o.metric_id = m.id AND o.counterpart_id IS NULL
+            ORDER BY o.period_end DESC, o.period_start DESC LIMIT 1) latest
+        WHERE NOT m.bilateral)                                          AS latest_metrics
+    """
+)
+
+
+async def get_jurisdiction_profile(session: AsyncSession, code: str) -> JurisdictionProfile:
+    """The profile of one jurisdiction; JurisdictionNotFound if the code is unknown."""
+    stmt = (
+        select(Jurisdiction.id, *_jurisdiction_columns())
+        .outerjoin(Parent, Parent.id == Jurisdiction.parent_id)
+        .where(Jurisdiction.code == code)
+    )
+    row = (await session.execute(stmt)).mappings().one_or_none()
+    if row is None:
+        raise JurisdictionNotFound(code)
+    extras = (
+        (await session.execute(_PROFILE_EXTRAS, {"jid": row["id"], "today": date.today()}))
+        .mappings()
+        .one()
+    )
+    counts = {
+        k: extras[k]
+        for k in (
+            "features_in_force",
+            "feature_values",
+            "observations",
+            "metrics",
+            "events",
+            "sources",
+        )
+    }
+    return JurisdictionProfile.model_validate(
+        {
+            **row,
+            "counts": counts,
+            "children": extras["children"],
+            "latest_metrics": extras["latest_metrics"],
+        }
+    )

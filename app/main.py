@@ -1,0 +1,70 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+
+from app import health
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import install_error_handlers
+from app.jurisdictions.router import router as jurisdictions_router
+
+DESCRIPTION = """
+Compare jurisdictions for virtual-asset business: who regulates what, under which law
+since when, what it costs, how open the market is, and what the numbers say. Every value
+carries its sources, its validity dates and a confidence grade (`verified`, `reported`,
+`estimated`, `disputed`).
+
+Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app. Without `database`, it connects to `settings.database_url` on startup."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        if database is None:
+            if not settings.database_url:
+                raise RuntimeError(
+                    "DATABASE_URL is not set; start the API with `juriscope serve`, which "
+                    "starts the embedded PostgreSQL when no DATABASE_URL is given."
+                )
+            app.state.db = Database.connect(
+                settings, settings.database_url, settings.database_read_url
+            )
+        else:
+            app.state.db = database
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Juriscope",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Link", "Retry-After"],
+        )
+    app.include_router(health.router)
+    app.include_router(jurisdictions_router)
+    return app

@@ -1,0 +1,57 @@
+"""Run Alembic programmatically: upgrade, downgrade, current revision, at-head check."""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config for this project's migrations, bound to `url` when given."""
+    ini = ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.exists() else Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["configure_logging"] = False
+    if url:
+        config.attributes["url"] = url
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at (sync connection; use `run_sync` from async code)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision_of(url: str) -> str | None:
+    """The revision of the database at `url` (for the CLI; opens its own connection)."""
+    from app.db import async_url
+
+    async def _current() -> str | None:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(current_revision)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_current())

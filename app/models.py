@@ -1,0 +1,30 @@
+"""Every domain's ORM models, imported in one place for Alembic and the tests."""
+
+from app.changes.models import Change
+from app.db import Base
+from app.events.models import Event, EventSource
+from app.features.models import Feature, FeatureValue, FeatureValueSource
+from app.indices.models import CompositeIndex, IndexComponent
+from app.jurisdictions.models import Jurisdiction, Regulator
+from app.keys.models import ApiKey
+from app.metrics.models import Metric, Observation, ObservationSource
+from app.sources.models import Source
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Change",
+    "CompositeIndex",
+    "Event",
+    "EventSource",
+    "Feature",
+    "FeatureValue",
+    "FeatureValueSource",
+    "IndexComponent",
+    "Jurisdiction",
+    "Metric",
+    "Observation",
+    "ObservationSource",
+    "Regulator",
+    "Source",
+]

@@ -1,0 +1,1 @@
+"""Composite index scoring: transforms, indices and what-if scenarios (pure functions)."""
