@@ -66,16 +66,23 @@ def serve(
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
         typer.echo(f"Juriscope on http://{host}:{port} (docs at /docs)", err=True)
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            reload=reload,
-            timeout_graceful_shutdown=10,
-            log_level="info",
-        )
+        try:
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                reload=reload,
+                timeout_graceful_shutdown=10,
+                log_level="info",
+            )
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the Ctrl-C it already handled: a clean shutdown
+        except SystemExit as stop:
+            if stop.code != 128 + signal.SIGTERM:
+                raise
+        typer.echo("Juriscope stopped.", err=True)
 
 
 def _seed_if_empty(url: str) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("REDIS_URL", "JURISCOPE_REDIS_URL")
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
+    migrations_dir: Path | None = None
     public_read: bool = True
     seed_on_start: bool = True
 
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_database(self) -> "Settings":
+        if self.env == "production" and not self.database_url:
+            raise ValueError("DATABASE_URL must be set when JURISCOPE_ENV=production")
+        return self
 
     @property
     def embedded(self) -> bool:

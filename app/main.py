@@ -39,8 +39,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             app.state.db = Database.connect(
                 settings, settings.database_url, settings.database_read_url
             )
-        else:
-            app.state.db = database
         try:
             yield
         finally:
@@ -55,6 +53,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
+    if database is not None:
+        app.state.db = database
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if settings.cors_origins:

@@ -14,11 +14,19 @@ from sqlalchemy.pool import NullPool
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def migrations_dir() -> Path:
+    """`migrations/` of the source checkout, or JURISCOPE_MIGRATIONS_DIR (the Docker image)."""
+    from app.config import get_settings
+
+    return get_settings().migrations_dir or ROOT / "migrations"
+
+
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config for this project's migrations, bound to `url` when given."""
-    ini = ROOT / "alembic.ini"
+    location = migrations_dir()
+    ini = location.parent / "alembic.ini"
     config = Config(str(ini)) if ini.exists() else Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(location))
     config.attributes["configure_logging"] = False
     if url:
         config.attributes["url"] = url

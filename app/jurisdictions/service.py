@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.errors import NotFoundError
-from app.features.models import Feature, FeatureValue
+from app.features import service as features_service
+from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
 
@@ -100,11 +101,11 @@ async def list_jurisdictions(
             or_(
                 Jurisdiction.code.ilike(pattern),
                 Jurisdiction.name.ilike(pattern),
-                func.word_similarity(needle, Jurisdiction.name) >= 0.5,
+                func.word_similarity(needle, Jurisdiction.name) >= 0.65,
             )
         )
     if has_feature is not None:
-        feature_id = await feature_id_for(session, has_feature)
+        feature_id = await features_service.feature_id_for(session, has_feature)
         stmt = stmt.where(
             select(FeatureValue.id)
             .where(
@@ -119,15 +120,6 @@ async def list_jurisdictions(
         stmt = stmt.where(Jurisdiction.code > after)
     rows = (await session.execute(stmt)).mappings().all()
     return [JurisdictionRead.model_validate(dict(row)) for row in rows]
-
-
-async def feature_id_for(session: AsyncSession, key: str) -> int:
-    from app.features.service import FeatureNotFound
-
-    feature_id = await session.scalar(select(Feature.id).where(Feature.key == key))
-    if feature_id is None:
-        raise FeatureNotFound(key)
-    return feature_id
 
 
 async def jurisdiction_id_for(session: AsyncSession, code: str) -> int:

@@ -1,0 +1,45 @@
+# Two commands on a fresh machine with Python 3.11+ and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bench clean
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Juriscope needs Python 3.11 or newer (PYTHON=$(PYTHON))."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.python-ok
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed  ## start the API on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/juriscope serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev  ## run the whole suite (embedded PostgreSQL unless TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/mypy app
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format app tests migrations bench
+	$(BIN)/ruff check --fix app tests migrations bench
+
+bench: $(VENV)/.installed-dev  ## the load benchmark (minutes; see bench/README.md)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""The migrations own the schema: they go up, down and up again, and match the models."""
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import app.models  # noqa: F401
+from app import migrate
+from app.db import Base, async_url
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        )
+        names = {row[0] for row in rows}
+    await engine.dispose()
+    return names
+
+
+async def test_upgrade_downgrade_upgrade(scratch_database: str) -> None:
+    assert "feature_value" in await _tables(scratch_database)
+
+    await asyncio.to_thread(migrate.downgrade, scratch_database, "base")
+    assert await _tables(scratch_database) == {"alembic_version"}
+
+    await asyncio.to_thread(migrate.upgrade, scratch_database)
+    tables = await _tables(scratch_database)
+    assert {"jurisdiction", "feature_value", "observation", "change", "api_key"} <= tables
+    current = await asyncio.to_thread(migrate.current_revision_of, scratch_database)
+    assert current == migrate.head_revision()
+
+
+async def test_models_and_migrations_agree(scratch_database: str) -> None:
+    engine = create_async_engine(async_url(scratch_database), poolclass=NullPool)
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    await engine.dispose()
+    assert diff == []
