@@ -1,12 +1,14 @@
 """The `juriscope` command line."""
 
+import asyncio
 import contextlib
 import logging
 import os
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +23,10 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+
+if TYPE_CHECKING:
+    from app.dataset.io import Issue
+    from app.dataset.loader import ImportReport
 
 log = logging.getLogger("juriscope")
 
@@ -86,11 +92,102 @@ def serve(
 
 
 def _seed_if_empty(url: str) -> None:
+    from app.dataset import loader
+
+    report = loader.seed_if_empty(url)
+    if report is not None:
+        typer.echo(f"Loaded the bundled dataset: {_summary(report)}", err=True)
+
+
+def _summary(report: "ImportReport") -> str:
+    parts = [
+        f"{entity} +{c.created} ~{c.updated} ={c.unchanged}" for entity, c in report.counts.items()
+    ]
+    return ", ".join(parts) or "nothing"
+
+
+def _print_issues(issues: "list[Issue]") -> None:
+    for issue in issues:
+        where = issue.file
+        if issue.record is not None:
+            where += f" record {issue.record}"
+        if issue.key:
+            where += f" ({issue.key})"
+        if issue.field:
+            where += f" field {issue.field}"
+        typer.echo(f"  {where}: {issue.message}", err=True)
+
+
+@cli.command()
+def seed(
+    if_empty: Annotated[bool, typer.Option(help="Only load into an empty database.")] = False,
+) -> None:
+    """Load the bundled dataset. Idempotent: a second run changes nothing and says so."""
+    from app.dataset import loader
+    from app.progress import stages
+
+    with database_url(get_settings()) as url, stages("seed", len(loader.ENTITY_NAMES)) as stage:
+        report = asyncio.run(loader.seed_async(url, if_empty=if_empty, on_stage=stage))
+    if report is None:
+        typer.echo("The database already holds data; nothing loaded (--if-empty).")
+    elif report.changed == 0:
+        typer.echo(f"Already up to date: nothing changed ({_summary(report)}).")
+    else:
+        typer.echo(f"Seeded: {_summary(report)} (+created ~updated =unchanged).")
+
+
+@cli.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A dataset directory, JSON file or CSV file.")],
+    dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
+) -> None:
+    """Import a dataset in the bundled format: all or nothing, in one transaction."""
+    from app.dataset import loader
+    from app.dataset.io import DatasetInvalid, read_path
+    from app.progress import stages
+
     try:
-        from app.dataset import loader
-    except ImportError:
-        return
-    loader.seed_if_empty(url)
+        dataset, issues = read_path(path)
+    except DatasetInvalid as error:
+        issues = error.issues
+    if issues:
+        _print_issues(issues)
+        raise CliError(f"{len(issues)} invalid record(s) in {path}; nothing was imported")
+    try:
+        with (
+            database_url(get_settings()) as url,
+            stages("import", len(loader.ENTITY_NAMES)) as stage,
+        ):
+            report = asyncio.run(
+                loader.import_async(url, dataset, actor="cli", dry_run=dry_run, on_stage=stage)
+            )
+    except DatasetInvalid as error:
+        _print_issues(error.issues)
+        raise CliError(f"{len(error.issues)} invalid record(s); nothing was imported") from None
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(f"{verb}: {_summary(report)} (+created ~updated =unchanged).")
+
+
+@cli.command()
+def export(
+    directory: Annotated[Path, typer.Argument(help="Directory to write the files into.")],
+    format: Annotated[str, typer.Option("--format", help="json or csv.")] = "json",
+) -> None:
+    """Export the whole dataset in the bundled format (one file per entity type)."""
+    from app.dataset import loader
+    from app.dataset.io import write_dataset
+    from app.progress import stages
+
+    if format not in ("json", "csv"):
+        raise CliError(f"--format must be json or csv, not {format!r}")
+    with database_url(get_settings()) as url, stages("export", 2) as stage:
+        stage("reading the database", 0)
+        dataset = asyncio.run(loader.export_async(url))
+        stage("writing files", sum(dataset.counts().values()))
+        files = write_dataset(dataset, directory, fmt=format)
+    typer.echo(
+        f"Exported {sum(dataset.counts().values())} records to {len(files)} files in {directory}."
+    )
 
 
 @db_cli.command("upgrade")

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app import migrate
 from app.config import Settings
+from app.dataset import loader
 from app.db import Database, create_engine, get_read_session, get_session
 from app.main import create_app
 
@@ -82,12 +83,7 @@ async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]
         f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rsplit("/", 1)[-1].split("?")[0]}"',
     )
     url = _with_database(server_url, name)
-    try:
-        from app.dataset import loader
-    except ImportError:
-        loader = None
-    if loader is not None:
-        await loader.seed_async(url)
+    await loader.seed_async(url)
     yield url
     await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

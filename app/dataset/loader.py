@@ -1,0 +1,594 @@
+"""Load datasets into the database and read them back: seed, import and export.
+
+One code path for `juriscope seed`, `juriscope import`, `POST /v1/imports` and the embedded
+start. An import upserts by natural key (codes, keys, ids; a feature value by jurisdiction,
+feature and valid_from; an observation by jurisdiction, metric, period and counterpart), never
+deletes, writes one change record per created or updated entity, and is all-or-nothing.
+"""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.changes.models import Change
+from app.dataset.io import DatasetInvalid, Issue, read_path
+from app.dataset.schemas import (
+    ENTITY_FILES,
+    Dataset,
+    EventRecord,
+    FeatureRecord,
+    FeatureValueRecord,
+    IndexRecord,
+    JurisdictionRecord,
+    MetricRecord,
+    ObservationRecord,
+    SourceRecord,
+)
+from app.dataset.validate import Known, fv_key, obs_key, validate_dataset
+from app.db import async_url
+from app.events.models import Event, EventSource
+from app.features.models import Feature, FeatureValue, FeatureValueSource
+from app.indices.models import CompositeIndex, IndexComponent
+from app.jurisdictions.models import Jurisdiction, Regulator
+from app.metrics.models import Metric, Observation, ObservationSource
+from app.sources.models import Source
+
+BUNDLED = Path(__file__).parent / "data"
+
+ENTITY_NAMES = {
+    "sources": "source",
+    "jurisdictions": "jurisdiction",
+    "features": "feature",
+    "metrics": "metric",
+    "feature_values": "feature_value",
+    "observations": "observation",
+    "events": "event",
+    "indices": "index",
+}
+
+
+class EntityCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class ImportReport(BaseModel):
+    """What an import did (or, with dry_run, would do), per entity type; or why it could not."""
+
+    dry_run: bool
+    valid: bool
+    counts: dict[str, EntityCounts] = Field(default_factory=dict)
+    issues: list[Issue] = Field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(c.created + c.updated for c in self.counts.values())
+
+
+def bundled_dataset() -> Dataset:
+    """The curated dataset shipped in the package; DatasetInvalid if a file is broken."""
+    dataset, issues = read_path(BUNDLED)
+    if issues:
+        raise DatasetInvalid(issues)
+    return dataset
+
+
+def entity_key(entity: str, record: Any) -> str:
+    """The natural key of a record as shown in change records and reports."""
+    if entity == "feature_values":
+        return ":".join(str(p) for p in fv_key(record))
+    if entity == "observations":
+        return ":".join(str(p) for p in obs_key(record) if p is not None)
+    for name in ("id", "code", "key"):
+        if name in type(record).model_fields:
+            return str(getattr(record, name))
+    raise KeyError(entity)
+
+
+# Reading the database back as records ----------------------------------------------------
+
+_SQL = {
+    "sources": """
+        SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
+          FROM source ORDER BY slug""",
+    "jurisdictions": """
+        SELECT j.code, j.name, j.kind, p.code AS parent_code, j.region, j.currency, j.summary,
+               coalesce((SELECT json_agg(json_build_object('id', r.slug, 'name', r.name,
+                          'acronym', r.acronym, 'url', r.url, 'remit', r.remit) ORDER BY r.slug)
+                           FROM regulator r WHERE r.jurisdiction_id = j.id), '[]') AS regulators
+          FROM jurisdiction j LEFT JOIN jurisdiction p ON p.id = j.parent_id ORDER BY j.code""",
+    "features": """
+        SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
+               description FROM feature ORDER BY key""",
+    "metrics": """
+        SELECT key, name, unit, description, higher_is_better, frequency, bilateral
+          FROM metric ORDER BY key""",
+    "feature_values": """
+        SELECT j.code AS jurisdiction_code, f.key AS feature_key, v.value, v.valid_from,
+               v.valid_to, v.note, v.confidence,
+               (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
+                  JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = v.id) AS source_ids
+          FROM feature_value v JOIN jurisdiction j ON j.id = v.jurisdiction_id
+          JOIN feature f ON f.id = v.feature_id
+         ORDER BY j.code, f.key, v.valid_from""",
+    "observations": """
+        SELECT j.code AS jurisdiction_code, m.key AS metric_key, o.period, o.value,
+               c.code AS counterpart_code, o.confidence, o.note,
+               (SELECT array_agg(s.slug ORDER BY s.slug) FROM observation_source l
+                  JOIN source s ON s.id = l.source_id WHERE l.observation_id = o.id) AS source_ids
+          FROM observation o JOIN jurisdiction j ON j.id = o.jurisdiction_id
+          JOIN metric m ON m.id = o.metric_id LEFT JOIN jurisdiction c ON c.id = o.counterpart_id
+         WHERE (CAST(:metrics AS text[]) IS NULL OR m.key = ANY(CAST(:metrics AS text[])))
+         ORDER BY j.code, m.key, o.period_start, o.period, c.code NULLS FIRST""",
+    "events": """
+        SELECT e.slug AS id, j.code AS jurisdiction_code, e.event_date AS date, e.kind, e.title,
+               e.summary,
+               (SELECT array_agg(s.slug ORDER BY s.slug) FROM event_source l
+                  JOIN source s ON s.id = l.source_id WHERE l.event_id = e.id) AS source_ids
+          FROM event e JOIN jurisdiction j ON j.id = e.jurisdiction_id
+         ORDER BY e.event_date, e.slug""",
+    "indices": """
+        SELECT i.key, i.name, i.description, i.methodology,
+               (SELECT json_agg(json_build_object('kind', c.kind,
+                         'key', coalesce(f.key, m.key), 'weight', c.weight,
+                         'transform', c.transform) ORDER BY c.position)
+                  FROM index_component c LEFT JOIN feature f ON f.id = c.feature_id
+                  LEFT JOIN metric m ON m.id = c.metric_id WHERE c.index_id = i.id) AS components
+          FROM composite_index i ORDER BY i.key""",
+}
+
+
+async def read_database(
+    session: AsyncSession,
+    entities: Sequence[str] = tuple(ENTITY_FILES),
+    *,
+    metric_keys: list[str] | None = None,
+) -> Dataset:
+    """The stored data as a dataset (what `export` writes), for the entity types asked for."""
+    parts: dict[str, list[Any]] = {}
+    for entity in entities:
+        params = {"metrics": metric_keys} if entity == "observations" else {}
+        rows = (await session.execute(text(_SQL[entity]), params)).mappings().all()
+        model = ENTITY_FILES[entity]
+        parts[entity] = [model.model_validate(dict(row)) for row in rows]
+    return Dataset(**parts)
+
+
+async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Dataset]:
+    wanted = [e for e in ENTITY_FILES if getattr(dataset, e)]
+    needed = set(wanted)
+    if dataset.features or dataset.feature_values:
+        needed |= {"features", "feature_values"}
+    if dataset.observations or dataset.indices:
+        needed.add("metrics")
+    if dataset.indices:
+        needed.add("features")
+    metric_keys = sorted({o.metric_key for o in dataset.observations}) or None
+    stored = await read_database(
+        session, [e for e in ENTITY_FILES if e in needed], metric_keys=metric_keys
+    )
+    sources = set(await session.scalars(select(Source.slug)))
+    jurisdictions = {
+        row.code: row.parent_code
+        for row in (
+            await session.execute(
+                text(
+                    "SELECT j.code, p.code AS parent_code FROM jurisdiction j "
+                    "LEFT JOIN jurisdiction p ON p.id = j.parent_id"
+                )
+            )
+        ).all()
+    }
+    regulators = {
+        row.slug: row.code
+        for row in (
+            await session.execute(
+                select(Regulator.slug, Jurisdiction.code).join(
+                    Jurisdiction, Jurisdiction.id == Regulator.jurisdiction_id
+                )
+            )
+        ).all()
+    }
+    known = Known(
+        sources=sources,
+        jurisdictions=jurisdictions,
+        regulators=regulators,
+        features={f.key: f for f in stored.features},
+        metrics={m.key: m for m in stored.metrics},
+        feature_values=stored.feature_values,
+    )
+    return known, stored
+
+
+# Applying a dataset ------------------------------------------------------------------------
+
+KeyFn = Callable[[Any], Any]
+_KEYS: dict[str, KeyFn] = {
+    "sources": lambda r: r.id,
+    "jurisdictions": lambda r: r.code,
+    "features": lambda r: r.key,
+    "metrics": lambda r: r.key,
+    "feature_values": fv_key,
+    "observations": obs_key,
+    "events": lambda r: r.id,
+    "indices": lambda r: r.key,
+}
+
+
+def _plan(dataset: Dataset, stored: Dataset) -> dict[str, tuple[list[Any], list[Any], int]]:
+    """Per entity: (records to create, (stored, new) pairs to update, unchanged count)."""
+    plan = {}
+    for entity, key in _KEYS.items():
+        existing = {key(r): r for r in getattr(stored, entity)}
+        create, change, same = [], [], 0
+        for record in getattr(dataset, entity):
+            before = existing.get(key(record))
+            if before is None:
+                create.append(record)
+            elif before.model_dump(mode="json") != record.model_dump(mode="json"):
+                change.append((before, record))
+            else:
+                same += 1
+        plan[entity] = (create, change, same)
+    return plan
+
+
+Stage = Callable[[str, int], None]
+
+
+async def apply_dataset(
+    session: AsyncSession,
+    dataset: Dataset,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    on_stage: Stage | None = None,
+) -> ImportReport:
+    """Validate `dataset` against the stored data and upsert it (unless dry_run).
+
+    Raises DatasetInvalid with every issue when anything is invalid; writes nothing then.
+    Flushes, never commits: the caller owns the transaction.
+    """
+    known, stored = await _known(session, dataset)
+    issues = validate_dataset(dataset, known)
+    if issues:
+        raise DatasetInvalid(issues)
+    plan = _plan(dataset, stored)
+    report = ImportReport(
+        dry_run=dry_run,
+        valid=True,
+        counts={
+            e: EntityCounts(created=len(c), updated=len(u), unchanged=s)
+            for e, (c, u, s) in plan.items()
+            if c or u or s
+        },
+    )
+    if dry_run or report.changed == 0:
+        return report
+    writer = _Writer(session)
+    for entity, (create, change, _) in plan.items():
+        if on_stage is not None:
+            on_stage(entity, len(create) + len(change))
+        await getattr(writer, entity)(create, change)
+    changes = [
+        {
+            "actor": actor,
+            "entity": ENTITY_NAMES[entity],
+            "entity_key": entity_key(entity, new),
+            "action": "create" if before is None else "update",
+            "before": None if before is None else before.model_dump(mode="json"),
+            "after": new.model_dump(mode="json"),
+        }
+        for entity, (create, change, _) in plan.items()
+        for before, new in [(None, r) for r in create] + change
+    ]
+    for chunk in range(0, len(changes), 1000):
+        await session.execute(insert(Change), changes[chunk : chunk + 1000])
+    await session.flush()
+    return report
+
+
+def _found(row_id: int | None) -> int:
+    # The plan said the row exists, and the transaction holds it: a miss is a bug.
+    assert row_id is not None, "a row planned for update was not found"
+    return row_id
+
+
+class _Writer:
+    """Bulk inserts and updates in dependency order, resolving natural keys to row ids."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _ids(self, column: Any, id_column: Any) -> dict[Any, int]:
+        return {k: v for k, v in (await self.session.execute(select(column, id_column))).all()}
+
+    async def _insert(self, model: Any, rows: list[dict[str, Any]], *returning: Any) -> list[Any]:
+        if not rows:
+            return []
+        result = await self.session.execute(insert(model).returning(*returning), rows)
+        return list(result.all())
+
+    async def _update(self, model: Any, key_column: Any, key: Any, values: dict[str, Any]) -> None:
+        await self.session.execute(update(model).where(key_column == key).values(**values))
+
+    async def _links(
+        self, link: Any, owner_column: str, pairs: list[tuple[int, list[str]]]
+    ) -> None:
+        if not pairs:
+            return
+        source_ids = await self._ids(Source.slug, Source.id)
+        owners = [owner for owner, _ in pairs]
+        await self.session.execute(delete(link).where(getattr(link, owner_column).in_(owners)))
+        rows = [
+            {owner_column: owner, "source_id": source_ids[slug]}
+            for owner, slugs in pairs
+            for slug in dict.fromkeys(slugs)
+        ]
+        for chunk in range(0, len(rows), 5000):
+            await self.session.execute(insert(link), rows[chunk : chunk + 5000])
+
+    async def sources(self, create: list[SourceRecord], change: list[Any]) -> None:
+        def row(r: SourceRecord) -> dict[str, Any]:
+            return {"slug": r.id, **r.model_dump(exclude={"id"})}
+
+        await self._insert(Source, [row(r) for r in create], Source.id)
+        for _, r in change:
+            values = row(r) | {"updated_at": func.now()}
+            await self._update(Source, Source.slug, r.id, values)
+
+    async def jurisdictions(self, create: list[JurisdictionRecord], change: list[Any]) -> None:
+        def row(r: JurisdictionRecord) -> dict[str, Any]:
+            return r.model_dump(exclude={"regulators", "parent_code"})
+
+        await self._insert(Jurisdiction, [row(r) for r in create], Jurisdiction.id)
+        for _, r in change:
+            await self._update(
+                Jurisdiction, Jurisdiction.code, r.code, row(r) | {"updated_at": func.now()}
+            )
+        ids = await self._ids(Jurisdiction.code, Jurisdiction.id)
+        touched = create + [r for _, r in change]
+        for r in touched:
+            await self._update(
+                Jurisdiction,
+                Jurisdiction.code,
+                r.code,
+                {"parent_id": ids.get(r.parent_code) if r.parent_code else None},
+            )
+        if touched:
+            await self.session.execute(
+                delete(Regulator).where(
+                    Regulator.jurisdiction_id.in_([ids[r.code] for r in touched])
+                )
+            )
+            await self._insert(
+                Regulator,
+                [
+                    {"slug": g.id, "jurisdiction_id": ids[r.code], **g.model_dump(exclude={"id"})}
+                    for r in touched
+                    for g in r.regulators
+                ],
+                Regulator.id,
+            )
+
+    async def features(self, create: list[FeatureRecord], change: list[Any]) -> None:
+        def row(r: FeatureRecord) -> dict[str, Any]:
+            return r.model_dump(mode="json")
+
+        await self._insert(Feature, [row(r) for r in create], Feature.id)
+        for _, r in change:
+            await self._update(Feature, Feature.key, r.key, row(r) | {"updated_at": func.now()})
+
+    async def metrics(self, create: list[MetricRecord], change: list[Any]) -> None:
+        await self._insert(Metric, [r.model_dump() for r in create], Metric.id)
+        for _, r in change:
+            await self._update(
+                Metric, Metric.key, r.key, r.model_dump() | {"updated_at": func.now()}
+            )
+
+    async def feature_values(self, create: list[FeatureValueRecord], change: list[Any]) -> None:
+        if not create and not change:
+            return
+        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
+        features = await self._ids(Feature.key, Feature.id)
+
+        def row(r: FeatureValueRecord) -> dict[str, Any]:
+            return {
+                "jurisdiction_id": jurisdictions[r.jurisdiction_code],
+                "feature_id": features[r.feature_key],
+                "value": r.value,
+                "valid_from": r.valid_from,
+                "valid_to": r.valid_to,
+                "note": r.note,
+                "confidence": r.confidence,
+            }
+
+        # Changed rows first, so an interval being closed frees the range a new one takes.
+        links: list[tuple[int, list[str]]] = []
+        for _, r in sorted(change, key=lambda pair: pair[1].valid_to is None):
+            values = row(r)
+            row_id = await self.session.scalar(
+                update(FeatureValue)
+                .where(
+                    FeatureValue.jurisdiction_id == values["jurisdiction_id"],
+                    FeatureValue.feature_id == values["feature_id"],
+                    FeatureValue.valid_from == r.valid_from,
+                )
+                .values(**values)
+                .returning(FeatureValue.id)
+            )
+            links.append((_found(row_id), r.source_ids))
+        created = await self._insert(FeatureValue, [row(r) for r in create], FeatureValue.id)
+        links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
+        await self._links(FeatureValueSource, "feature_value_id", links)
+
+    async def observations(self, create: list[ObservationRecord], change: list[Any]) -> None:
+        if not create and not change:
+            return
+        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
+        metrics = await self._ids(Metric.key, Metric.id)
+
+        def row(r: ObservationRecord) -> dict[str, Any]:
+            start, end = r.span
+            return {
+                "jurisdiction_id": jurisdictions[r.jurisdiction_code],
+                "metric_id": metrics[r.metric_key],
+                "period": r.period,
+                "period_start": start,
+                "period_end": end,
+                "value": r.value,
+                "counterpart_id": jurisdictions.get(r.counterpart_code)
+                if r.counterpart_code
+                else None,
+                "confidence": r.confidence,
+                "note": r.note,
+            }
+
+        links: list[tuple[int, list[str]]] = []
+        for _, r in change:
+            values = row(r)
+            row_id = await self.session.scalar(
+                update(Observation)
+                .where(
+                    Observation.jurisdiction_id == values["jurisdiction_id"],
+                    Observation.metric_id == values["metric_id"],
+                    Observation.period == r.period,
+                    Observation.counterpart_id.is_not_distinct_from(values["counterpart_id"]),
+                )
+                .values(**values)
+                .returning(Observation.id)
+            )
+            links.append((_found(row_id), r.source_ids))
+        for chunk in range(0, len(create), 5000):
+            part = create[chunk : chunk + 5000]
+            created = await self._insert(Observation, [row(r) for r in part], Observation.id)
+            links += [(row_id, r.source_ids) for (row_id,), r in zip(created, part, strict=True)]
+        await self._links(ObservationSource, "observation_id", links)
+
+    async def events(self, create: list[EventRecord], change: list[Any]) -> None:
+        if not create and not change:
+            return
+        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
+
+        def row(r: EventRecord) -> dict[str, Any]:
+            return {
+                "slug": r.id,
+                "jurisdiction_id": jurisdictions[r.jurisdiction_code],
+                "event_date": r.date,
+                "kind": r.kind,
+                "title": r.title,
+                "summary": r.summary,
+            }
+
+        links: list[tuple[int, list[str]]] = []
+        for _, r in change:
+            row_id = await self.session.scalar(
+                update(Event).where(Event.slug == r.id).values(**row(r)).returning(Event.id)
+            )
+            links.append((_found(row_id), r.source_ids))
+        created = await self._insert(Event, [row(r) for r in create], Event.id)
+        links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
+        await self._links(EventSource, "event_id", links)
+
+    async def indices(self, create: list[IndexRecord], change: list[Any]) -> None:
+        if not create and not change:
+            return
+        features = await self._ids(Feature.key, Feature.id)
+        metrics = await self._ids(Metric.key, Metric.id)
+        await self._insert(
+            CompositeIndex,
+            [r.model_dump(exclude={"components"}) for r in create],
+            CompositeIndex.id,
+        )
+        for _, r in change:
+            await self._update(
+                CompositeIndex,
+                CompositeIndex.key,
+                r.key,
+                r.model_dump(exclude={"components"}) | {"updated_at": func.now()},
+            )
+        ids = await self._ids(CompositeIndex.key, CompositeIndex.id)
+        touched = create + [r for _, r in change]
+        await self.session.execute(
+            delete(IndexComponent).where(IndexComponent.index_id.in_([ids[r.key] for r in touched]))
+        )
+        await self.session.execute(
+            insert(IndexComponent),
+            [
+                {
+                    "index_id": ids[r.key],
+                    "position": position,
+                    "kind": c.kind,
+                    "feature_id": features[c.key] if c.kind == "feature" else None,
+                    "metric_id": metrics[c.key] if c.kind == "metric" else None,
+                    "weight": c.weight,
+                    "transform": c.transform,
+                }
+                for r in touched
+                for position, c in enumerate(r.components)
+            ],
+        )
+
+
+# Entry points for the CLI and the embedded start --------------------------------------------
+
+
+async def _with_session(url: str, work: Callable[[AsyncSession], Any]) -> Any:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    return await session.scalar(select(func.count()).select_from(Jurisdiction)) == 0
+
+
+async def seed_async(
+    url: str, *, if_empty: bool = False, on_stage: Stage | None = None
+) -> ImportReport | None:
+    """Load the bundled dataset (idempotent); with if_empty, only into an empty database."""
+    dataset = bundled_dataset()
+
+    async def work(session: AsyncSession) -> ImportReport | None:
+        if if_empty and not await is_empty(session):
+            return None
+        return await apply_dataset(session, dataset, actor="seed", on_stage=on_stage)
+
+    result: ImportReport | None = await _with_session(url, work)
+    return result
+
+
+def seed_if_empty(url: str) -> ImportReport | None:
+    return asyncio.run(seed_async(url, if_empty=True))
+
+
+async def import_async(
+    url: str, dataset: Dataset, *, actor: str, dry_run: bool, on_stage: Stage | None = None
+) -> ImportReport:
+    async def work(session: AsyncSession) -> ImportReport:
+        return await apply_dataset(
+            session, dataset, actor=actor, dry_run=dry_run, on_stage=on_stage
+        )
+
+    result: ImportReport = await _with_session(url, work)
+    return result
+
+
+async def export_async(url: str) -> Dataset:
+    async def work(session: AsyncSession) -> Dataset:
+        return await read_database(session)
+
+    result: Dataset = await _with_session(url, work)
+    return result

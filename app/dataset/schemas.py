@@ -1,0 +1,245 @@
+"""The bundled dataset format: one record model per entity type, as in the JSON files.
+
+These models hold every rule that one record can be checked against on its own; the rules
+that need several records (references, overlapping intervals) live in `validate.py`. The
+write endpoints use the same models.
+"""
+
+import math
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from app.events.models import EventKind
+from app.features.models import FeatureCategory, ValueType
+from app.features.rules import DIRECTED_TYPES
+from app.indices.models import ComponentKind, Transform
+from app.jurisdictions.models import JurisdictionKind, Region
+from app.metrics.models import Frequency
+from app.models_common import Confidence
+from app.periods import parse_period
+from app.schemas_common import JurisdictionCode, Key, Slug
+from app.sources.models import SourceKind
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Remit = Literal[
+    "securities",
+    "banking",
+    "virtual_assets",
+    "aml",
+    "tax",
+    "payments",
+    "insurance",
+    "consumer_protection",
+    "commodities",
+    "stablecoins",
+    "data_protection",
+    "immigration",
+]
+SourceIds = Annotated[list[Slug], Field(min_length=1, max_length=50)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class SourceRecord(Record):
+    id: Slug
+    publisher: Name
+    title: Text
+    url: Url | None = None
+    published_on: date | None = None
+    accessed_on: date | None = None
+    kind: SourceKind
+    note: Text | None = None
+
+
+class RegulatorRecord(Record):
+    id: Slug
+    name: Name
+    acronym: Name | None = None
+    url: Url | None = None
+    remit: list[Remit] = Field(default_factory=list)
+
+
+class JurisdictionRecord(Record):
+    code: JurisdictionCode
+    name: Name
+    kind: JurisdictionKind
+    parent_code: JurisdictionCode | None = None
+    region: Region
+    currency: Currency | None = None
+    summary: Text | None = None
+    regulators: list[RegulatorRecord] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_own_parent(self) -> "JurisdictionRecord":
+        if self.parent_code == self.code:
+            raise ValueError("a jurisdiction cannot be its own parent")
+        return self
+
+
+class AllowedValue(Record):
+    value: Key
+    label: Name
+    score: float = Field(ge=0, le=1)
+
+
+class FeatureRecord(Record):
+    key: Key
+    name: Name
+    category: FeatureCategory
+    value_type: ValueType
+    unit: Name | None = None
+    allowed_values: list[AllowedValue] | None = None
+    higher_is_better: bool | None = None
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _type_rules(self) -> "FeatureRecord":
+        if self.value_type == ValueType.enum:
+            if not self.allowed_values:
+                raise ValueError("an enum feature needs allowed_values")
+            values = [option.value for option in self.allowed_values]
+            if len(set(values)) != len(values):
+                raise ValueError("allowed_values repeat a value")
+        elif self.allowed_values is not None:
+            raise ValueError("allowed_values are only for enum features")
+        if self.higher_is_better is not None and self.value_type not in DIRECTED_TYPES:
+            raise ValueError(
+                f"higher_is_better applies to boolean and numeric features, not {self.value_type}"
+            )
+        return self
+
+
+class FeatureValueRecord(Record):
+    jurisdiction_code: JurisdictionCode
+    feature_key: Key
+    value: Any
+    valid_from: date
+    valid_to: date | None = None
+    note: Text | None = None
+    source_ids: SourceIds
+    confidence: Confidence
+
+    @model_validator(mode="after")
+    def _interval(self) -> "FeatureValueRecord":
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from (intervals are [from, to))")
+        return self
+
+
+class MetricRecord(Record):
+    key: Key
+    name: Name
+    unit: Name | None = None
+    description: Text | None = None
+    higher_is_better: bool | None = None
+    frequency: Frequency
+    bilateral: bool = False
+
+
+class ObservationRecord(Record):
+    jurisdiction_code: JurisdictionCode
+    metric_key: Key
+    period: str
+    value: float
+    counterpart_code: JurisdictionCode | None = None
+    source_ids: SourceIds
+    confidence: Confidence
+    note: Text | None = None
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, period: str) -> str:
+        parse_period(period)
+        return period
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("value must be a finite number")
+        return value
+
+    @property
+    def span(self) -> tuple[date, date]:
+        return parse_period(self.period)
+
+
+class EventRecord(Record):
+    id: Slug
+    jurisdiction_code: JurisdictionCode
+    date: date
+    kind: EventKind
+    title: Name
+    summary: Text | None = None
+    source_ids: SourceIds
+
+
+class ComponentRecord(Record):
+    kind: ComponentKind
+    key: Key
+    weight: float = Field(ge=0, le=1000)
+    transform: Transform
+
+
+class IndexRecord(Record):
+    key: Key
+    name: Name
+    description: Text | None = None
+    methodology: str | None = None
+    components: list[ComponentRecord] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _components(self) -> "IndexRecord":
+        keys = [(c.kind, c.key) for c in self.components]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a component is listed twice")
+        if len({c.key for c in self.components}) != len(keys):
+            raise ValueError("component keys must be unique within an index")
+        if not any(c.weight > 0 for c in self.components):
+            raise ValueError("at least one component needs a weight above 0")
+        return self
+
+
+# The files of a dataset directory, in load order (references point backwards).
+ENTITY_FILES: dict[str, type[Record]] = {
+    "sources": SourceRecord,
+    "jurisdictions": JurisdictionRecord,
+    "features": FeatureRecord,
+    "metrics": MetricRecord,
+    "feature_values": FeatureValueRecord,
+    "observations": ObservationRecord,
+    "events": EventRecord,
+    "indices": IndexRecord,
+}
+
+
+class Dataset(BaseModel):
+    """A whole or partial dataset: any subset of the entity lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceRecord] = Field(default_factory=list)
+    jurisdictions: list[JurisdictionRecord] = Field(default_factory=list)
+    features: list[FeatureRecord] = Field(default_factory=list)
+    metrics: list[MetricRecord] = Field(default_factory=list)
+    feature_values: list[FeatureValueRecord] = Field(default_factory=list)
+    observations: list[ObservationRecord] = Field(default_factory=list)
+    events: list[EventRecord] = Field(default_factory=list)
+    indices: list[IndexRecord] = Field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in ENTITY_FILES}

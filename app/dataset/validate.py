@@ -1,0 +1,355 @@
+"""Rules that span records: references, uniqueness, value types, non-overlapping intervals.
+
+A dataset is checked against what is already stored (`Known`), so a partial import may refer
+to jurisdictions, features, metrics and sources that are in the database but not in the file.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.dataset.io import Issue
+from app.dataset.schemas import (
+    Dataset,
+    FeatureRecord,
+    FeatureValueRecord,
+    MetricRecord,
+)
+from app.features.rules import NUMERIC_TYPES, check_value
+
+FILES = {
+    "sources": "sources.json",
+    "jurisdictions": "jurisdictions.json",
+    "features": "features.json",
+    "metrics": "metrics.json",
+    "feature_values": "feature_values.json",
+    "observations": "observations.json",
+    "events": "events.json",
+    "indices": "indices.json",
+}
+
+
+@dataclass
+class Known:
+    """What the database already holds, as far as references and intervals need it."""
+
+    sources: set[str] = field(default_factory=set)
+    jurisdictions: dict[str, str | None] = field(default_factory=dict)  # code -> parent code
+    regulators: dict[str, str] = field(default_factory=dict)  # regulator id -> code
+    features: dict[str, FeatureRecord] = field(default_factory=dict)
+    metrics: dict[str, MetricRecord] = field(default_factory=dict)
+    feature_values: list[FeatureValueRecord] = field(default_factory=list)
+
+
+def fv_key(record: FeatureValueRecord) -> tuple[str, str, date]:
+    return (record.jurisdiction_code, record.feature_key, record.valid_from)
+
+
+def obs_key(record: Any) -> tuple[str, str, str, str | None]:
+    return (record.jurisdiction_code, record.metric_key, record.period, record.counterpart_code)
+
+
+def _duplicates(entity: str, keys: Iterable[Any]) -> list[Issue]:
+    seen: dict[Any, int] = {}
+    issues = []
+    for number, key in enumerate(keys):
+        if key in seen:
+            issues.append(
+                Issue(
+                    file=FILES[entity],
+                    record=number,
+                    key=_show(key),
+                    message=f"duplicate of record {seen[key]}",
+                )
+            )
+        else:
+            seen[key] = number
+    return issues
+
+
+def _show(key: Any) -> str:
+    if isinstance(key, tuple):
+        return "/".join(str(part) for part in key if part is not None)
+    return str(key)
+
+
+def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
+    """Every cross-record problem of `dataset` given what is stored; empty when valid."""
+    issues: list[Issue] = []
+    issues += _duplicates("sources", (s.id for s in dataset.sources))
+    issues += _duplicates("jurisdictions", (j.code for j in dataset.jurisdictions))
+    issues += _duplicates("features", (f.key for f in dataset.features))
+    issues += _duplicates("metrics", (m.key for m in dataset.metrics))
+    issues += _duplicates("feature_values", (fv_key(v) for v in dataset.feature_values))
+    issues += _duplicates("observations", (obs_key(o) for o in dataset.observations))
+    issues += _duplicates("events", (e.id for e in dataset.events))
+    issues += _duplicates("indices", (i.key for i in dataset.indices))
+
+    sources = known.sources | {s.id for s in dataset.sources}
+    parents = dict(known.jurisdictions) | {j.code: j.parent_code for j in dataset.jurisdictions}
+    features = known.features | {f.key: f for f in dataset.features}
+    metrics = known.metrics | {m.key: m for m in dataset.metrics}
+
+    def missing_sources(entity: str, number: int, key: str, ids: list[str]) -> None:
+        for source_id in ids:
+            if source_id not in sources:
+                issues.append(
+                    Issue(
+                        file=FILES[entity],
+                        record=number,
+                        key=key,
+                        field="source_ids",
+                        message=f"unknown source {source_id!r}",
+                    )
+                )
+
+    def check_code(entity: str, number: int, key: str, name: str, code: str | None) -> None:
+        if code is not None and code not in parents:
+            issues.append(
+                Issue(
+                    file=FILES[entity],
+                    record=number,
+                    key=key,
+                    field=name,
+                    message=f"unknown jurisdiction {code!r}",
+                )
+            )
+
+    regulator_owner = dict(known.regulators)
+    for number, j in enumerate(dataset.jurisdictions):
+        check_code("jurisdictions", number, j.code, "parent_code", j.parent_code)
+        ancestor, hops = j.parent_code, 0
+        while ancestor is not None and hops <= len(parents):
+            if ancestor == j.code:
+                issues.append(
+                    Issue(
+                        file=FILES["jurisdictions"],
+                        record=number,
+                        key=j.code,
+                        field="parent_code",
+                        message="parent chain forms a cycle",
+                    )
+                )
+                break
+            ancestor, hops = parents.get(ancestor), hops + 1
+        for r_number, regulator in enumerate(j.regulators):
+            owner = regulator_owner.get(regulator.id)
+            if owner is not None and owner != j.code:
+                issues.append(
+                    Issue(
+                        file=FILES["jurisdictions"],
+                        record=number,
+                        key=j.code,
+                        field=f"regulators.{r_number}.id",
+                        message=f"regulator {regulator.id!r} belongs to {owner}",
+                    )
+                )
+            regulator_owner[regulator.id] = j.code
+
+    for number, v in enumerate(dataset.feature_values):
+        key = _show(fv_key(v))
+        check_code("feature_values", number, key, "jurisdiction_code", v.jurisdiction_code)
+        missing_sources("feature_values", number, key, v.source_ids)
+        feature = features.get(v.feature_key)
+        if feature is None:
+            issues.append(
+                Issue(
+                    file=FILES["feature_values"],
+                    record=number,
+                    key=key,
+                    field="feature_key",
+                    message=f"unknown feature {v.feature_key!r}",
+                )
+            )
+            continue
+        try:
+            check_value(feature.value_type, _options(feature), v.value)
+        except ValueError as error:
+            issues.append(
+                Issue(
+                    file=FILES["feature_values"],
+                    record=number,
+                    key=key,
+                    field="value",
+                    message=str(error),
+                )
+            )
+
+    issues += _overlaps(dataset, known)
+    issues += _stored_values_still_fit(dataset, known)
+
+    for number, o in enumerate(dataset.observations):
+        key = _show(obs_key(o))
+        check_code("observations", number, key, "jurisdiction_code", o.jurisdiction_code)
+        check_code("observations", number, key, "counterpart_code", o.counterpart_code)
+        missing_sources("observations", number, key, o.source_ids)
+        metric = metrics.get(o.metric_key)
+        if metric is None:
+            issues.append(
+                Issue(
+                    file=FILES["observations"],
+                    record=number,
+                    key=key,
+                    field="metric_key",
+                    message=f"unknown metric {o.metric_key!r}",
+                )
+            )
+        elif metric.bilateral and o.counterpart_code is None:
+            issues.append(
+                Issue(
+                    file=FILES["observations"],
+                    record=number,
+                    key=key,
+                    field="counterpart_code",
+                    message=f"metric {metric.key!r} is bilateral: a counterpart "
+                    "jurisdiction is required",
+                )
+            )
+        elif not metric.bilateral and o.counterpart_code is not None:
+            issues.append(
+                Issue(
+                    file=FILES["observations"],
+                    record=number,
+                    key=key,
+                    field="counterpart_code",
+                    message=f"metric {metric.key!r} is not bilateral: no counterpart",
+                )
+            )
+        if o.counterpart_code is not None and o.counterpart_code == o.jurisdiction_code:
+            issues.append(
+                Issue(
+                    file=FILES["observations"],
+                    record=number,
+                    key=key,
+                    field="counterpart_code",
+                    message="the counterpart must differ from the jurisdiction",
+                )
+            )
+
+    for number, e in enumerate(dataset.events):
+        check_code("events", number, e.id, "jurisdiction_code", e.jurisdiction_code)
+        missing_sources("events", number, e.id, e.source_ids)
+
+    for number, index in enumerate(dataset.indices):
+        for c_number, component in enumerate(index.components):
+            where = f"components.{c_number}"
+            if component.kind == "feature":
+                feature = features.get(component.key)
+                if feature is None:
+                    issues.append(
+                        Issue(
+                            file=FILES["indices"],
+                            record=number,
+                            key=index.key,
+                            field=where,
+                            message=f"unknown feature {component.key!r}",
+                        )
+                    )
+                    continue
+                problem = transform_problem(component.transform, feature.value_type)
+            else:
+                if component.key not in metrics:
+                    issues.append(
+                        Issue(
+                            file=FILES["indices"],
+                            record=number,
+                            key=index.key,
+                            field=where,
+                            message=f"unknown metric {component.key!r}",
+                        )
+                    )
+                    continue
+                problem = transform_problem(component.transform, "number")
+            if problem:
+                issues.append(
+                    Issue(
+                        file=FILES["indices"],
+                        record=number,
+                        key=index.key,
+                        field=f"{where}.transform",
+                        message=problem,
+                    )
+                )
+    return issues
+
+
+def transform_problem(transform: str, value_type: str) -> str | None:
+    """Why `transform` cannot score values of `value_type`, or None if it can."""
+    if transform == "enum_score" and value_type != "enum":
+        return f"enum_score needs an enum feature, not {value_type}"
+    if transform == "boolean" and value_type != "boolean":
+        return f"boolean needs a boolean feature, not {value_type}"
+    if transform in ("minmax", "log_minmax", "rank") and value_type not in NUMERIC_TYPES:
+        return f"{transform} needs a numeric feature or a metric, not {value_type}"
+    return None
+
+
+def _options(feature: FeatureRecord) -> list[dict[str, Any]] | None:
+    if feature.allowed_values is None:
+        return None
+    return [option.model_dump() for option in feature.allowed_values]
+
+
+def _overlaps(dataset: Dataset, known: Known) -> list[Issue]:
+    """Intervals of one jurisdiction and feature must not overlap, stored ones included."""
+    incoming = {fv_key(v): (n, v) for n, v in enumerate(dataset.feature_values)}
+    by_pair: dict[tuple[str, str], list[tuple[int | None, FeatureValueRecord]]] = defaultdict(list)
+    for stored in known.feature_values:
+        if fv_key(stored) not in incoming:
+            by_pair[(stored.jurisdiction_code, stored.feature_key)].append((None, stored))
+    for position, record in incoming.values():
+        by_pair[(record.jurisdiction_code, record.feature_key)].append((position, record))
+    issues = []
+    for intervals in by_pair.values():
+        intervals.sort(key=lambda item: item[1].valid_from)
+        for (first, before), (second, after) in zip(intervals, intervals[1:], strict=False):
+            if before.valid_to is None or before.valid_to > after.valid_from:
+                blame = second if second is not None else first
+                issues.append(
+                    Issue(
+                        file=FILES["feature_values"],
+                        record=blame,
+                        key=_show(fv_key(after)),
+                        field="valid_from",
+                        message=f"overlaps the interval from {before.valid_from} to "
+                        f"{before.valid_to or 'open'}; close it with valid_to first",
+                    )
+                )
+    return issues
+
+
+def _stored_values_still_fit(dataset: Dataset, known: Known) -> list[Issue]:
+    """A redefined feature must still accept the values stored for it."""
+    redefined = {
+        f.key: f
+        for f in dataset.features
+        if f.key in known.features
+        and (
+            f.value_type != known.features[f.key].value_type
+            or f.allowed_values != known.features[f.key].allowed_values
+        )
+    }
+    replaced = {fv_key(v) for v in dataset.feature_values}
+    issues = []
+    for number, feature in enumerate(dataset.features):
+        if feature.key not in redefined:
+            continue
+        for stored in known.feature_values:
+            if stored.feature_key != feature.key or fv_key(stored) in replaced:
+                continue
+            try:
+                check_value(feature.value_type, _options(feature), stored.value)
+            except ValueError as error:
+                issues.append(
+                    Issue(
+                        file=FILES["features"],
+                        record=number,
+                        key=feature.key,
+                        field="value_type",
+                        message=f"the stored value of {stored.jurisdiction_code} from "
+                        f"{stored.valid_from} no longer fits: {error}",
+                    )
+                )
+    return issues

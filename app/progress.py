@@ -1,0 +1,41 @@
+"""Progress for long CLI work: a rich progress bar on a terminal, plain lines otherwise."""
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+@contextlib.contextmanager
+def stages(title: str, total: int) -> Iterator[Callable[[str, int], None]]:
+    """Yield a callback `(stage, items)` to call as each of `total` stages starts."""
+    if sys.stderr.isatty():
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        with progress:
+            task = progress.add_task(title, total=total)
+
+            def advance(stage: str, items: int) -> None:
+                progress.update(task, advance=1, description=f"{title}: {stage} ({items})")
+
+            yield advance
+            progress.update(task, completed=total, description=f"{title}: done")
+    else:
+        done = 0
+
+        def line(stage: str, items: int) -> None:
+            nonlocal done
+            done += 1
+            print(
+                f"{title}: {stage} ({items} records) [{done}/{total}]", file=sys.stderr, flush=True
+            )
+
+        yield line
