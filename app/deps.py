@@ -1,5 +1,6 @@
 """Shared dependency aliases: the session, the settings, the caller's key, list parameters."""
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
@@ -7,7 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings, get_settings
 from app.db import get_read_session, get_session
-from app.http import DEFAULT_LIMIT, MAX_LIMIT
+from app.errors import ValidationFailed
+from app.events.models import EventKind
+from app.http import DEFAULT_LIMIT, MAX_LIMIT, ensure_json_acceptable
+from app.periods import period_bound
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an
 # error response, never a 200 for data that was not stored.
@@ -27,7 +31,94 @@ FormatQuery = Annotated[
     Query(alias="format", description="`csv` for CSV (same as `Accept: text/csv`)."),
 ]
 
+AsOfQuery = Annotated[
+    date | None,
+    Query(
+        description="What was in force on this date (default today): a value is in force "
+        "when valid_from <= as_of < valid_to (or valid_to is null)."
+    ),
+]
+HistoryQuery = Annotated[
+    bool,
+    Query(
+        description="Return every interval of the history instead of the values in force "
+        "on `as_of`."
+    ),
+]
+CodesQuery = Annotated[
+    str | None,
+    Query(
+        description="Comma-separated jurisdiction codes, case-insensitive (e.g. `HK,SG`).",
+        max_length=2000,
+        examples=["HK,SG,AE-DU"],
+    ),
+]
+
+FromQuery = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=10,
+        description="Start: a year (`2023`), quarter (`2024-Q3`), month (`2024-06`) or date.",
+        examples=["2023"],
+    ),
+]
+ToQuery = Annotated[
+    str | None,
+    Query(
+        max_length=10,
+        description="End (inclusive): a year, quarter, month or date.",
+        examples=["2024-Q4"],
+    ),
+]
+MrvQuery = Annotated[
+    int | None,
+    Query(
+        ge=1, le=1000, description="Most recent values: the N latest observations of each series."
+    ),
+]
+
+
+def period_range(from_: str | None, to: str | None) -> tuple[date | None, date | None]:
+    """`from`/`to` as the first and last day they cover; a 422 naming a bad one."""
+    bounds: list[date | None] = []
+    for name, value, end in (("from", from_, False), ("to", to, True)):
+        if value is None:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(period_bound(value, end=end))
+        except ValueError as error:
+            raise ValidationFailed(
+                f"{name}: {error}",
+                errors=[{"loc": ["query", name], "msg": str(error), "type": "period"}],
+            ) from None
+    start, finish = bounds
+    if start and finish and start > finish:
+        raise ValidationFailed(
+            "from is after to",
+            errors=[{"loc": ["query", "from"], "msg": "from is after to", "type": "range"}],
+        )
+    return start, finish
+
+
+EventKindQuery = Annotated[
+    list[EventKind] | None, Query(description="Only these kinds (repeatable).")
+]
+
+# For endpoints that only produce JSON: a 406 when Accept rules it out.
+JSON_ONLY = Depends(ensure_json_acceptable)
+
 __all__ = [
+    "JSON_ONLY",
+    "EventKindQuery",
+    "FromQuery",
+    "MrvQuery",
+    "ToQuery",
+    "period_range",
+    "AsOfQuery",
+    "CodesQuery",
+    "HistoryQuery",
     "DEFAULT_LIMIT",
     "CursorQuery",
     "FormatQuery",

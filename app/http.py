@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
@@ -144,3 +145,30 @@ def csv_response(
 
 
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+
+
+def list_response(
+    request: Request,
+    response: Response,
+    rows: list[Any],
+    *,
+    limit: int,
+    key: Callable[[Any], Sequence[Any]],
+    page: type[Page[Any]],
+    as_csv: bool,
+    columns: Sequence[str],
+    row: Callable[[Any], dict[str, Any]] | None = None,
+) -> Any:
+    """The list envelope (or CSV) of `limit + 1` fetched rows, with the next-page Link."""
+    items, cursor = paginate(rows, limit=limit, key=key)
+    headers = next_link(request, cursor)
+    if as_csv:
+        to_row = row or (lambda item: item.model_dump(mode="json"))
+        return csv_response(columns, (to_row(item) for item in items), headers=headers)
+    response.headers.update(headers)
+    return page(items=items, next_cursor=cursor)
+
+
+def today() -> date:
+    """The date `as_of` defaults to (UTC)."""
+    return datetime.now(UTC).date()

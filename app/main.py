@@ -8,10 +8,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from app import health
+from app.changes.router import router as changes_router
+from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
+from app.events.router import router as events_router
+from app.features.router import router as features_router
 from app.jurisdictions.router import router as jurisdictions_router
+from app.metrics.router import router as metrics_router
+from app.sources.router import router as sources_router
 
 DESCRIPTION = """
 Compare jurisdictions for virtual-asset business: who regulates what, under which law
@@ -56,6 +62,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
+    # Added first = innermost: the ETag is computed on the uncompressed body, then gzipped.
+    app.add_middleware(
+        ConditionalGetMiddleware, max_age=settings.cache_max_age, public=settings.public_read
+    )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if settings.cors_origins:
         app.add_middleware(
@@ -66,5 +76,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             expose_headers=["ETag", "Link", "Retry-After"],
         )
     app.include_router(health.router)
-    app.include_router(jurisdictions_router)
+    for router in (
+        jurisdictions_router,
+        features_router,
+        metrics_router,
+        sources_router,
+        events_router,
+        changes_router,
+    ):
+        app.include_router(router)
     return app

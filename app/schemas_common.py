@@ -40,3 +40,50 @@ def _unique(values: list[str]) -> list[str]:
 
 
 CodeList = Annotated[list[JurisdictionCode], BeforeValidator(_split_codes), AfterValidator(_unique)]
+
+
+def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | None:
+    """A comma-separated list of jurisdiction codes, uppercased and de-duplicated; a 422 that
+    names each malformed code."""
+    from app.errors import ValidationFailed
+
+    if raw is None:
+        return None
+    codes = list(dict.fromkeys(part.strip().upper() for part in raw.split(",") if part.strip()))
+    bad = [code for code in codes if not _CODE_RE.match(code)]
+    if bad or not codes:
+        raise ValidationFailed(
+            f"{name}: not jurisdiction codes: {', '.join(bad)}" if bad else f"{name} is empty",
+            errors=[
+                {
+                    "loc": ["query", name],
+                    "msg": f"Invalid code {code!r}" if bad else "Empty list",
+                    "type": "code",
+                }
+                for code in (bad or [""])
+            ],
+        )
+    return codes
+
+
+def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
+    """A comma-separated list of snake_case keys, lowercased and de-duplicated."""
+    from app.errors import ValidationFailed
+
+    if raw is None:
+        return None
+    keys = list(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    bad = [key for key in keys if not re.match(KEY_PATTERN, key)]
+    if bad or not keys:
+        raise ValidationFailed(
+            f"{name}: not keys: {', '.join(bad)}" if bad else f"{name} is empty",
+            errors=[
+                {
+                    "loc": ["query", name],
+                    "msg": f"Invalid key {key!r}" if bad else "Empty list",
+                    "type": "key",
+                }
+                for key in (bad or [""])
+            ],
+        )
+    return keys

@@ -10,7 +10,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -47,7 +49,16 @@ Remit = Literal[
     "data_protection",
     "immigration",
 ]
-SourceIds = Annotated[list[Slug], Field(min_length=1, max_length=50)]
+
+
+def _sorted_unique(values: list[str]) -> list[str]:
+    return sorted(set(values))
+
+
+# Sources of a value are a set: kept sorted so that stored and file records compare equal.
+SourceIds = Annotated[
+    list[Slug], Field(min_length=1, max_length=50), AfterValidator(_sorted_unique)
+]
 
 
 class Record(BaseModel):
@@ -87,6 +98,10 @@ class JurisdictionRecord(Record):
     def _not_own_parent(self) -> "JurisdictionRecord":
         if self.parent_code == self.code:
             raise ValueError("a jurisdiction cannot be its own parent")
+        ids = [regulator.id for regulator in self.regulators]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a regulator is listed twice")
+        self.regulators.sort(key=lambda regulator: regulator.id)
         return self
 
 
@@ -199,7 +214,7 @@ class IndexRecord(Record):
     key: Key
     name: Name
     description: Text | None = None
-    methodology: str | None = None
+    methodology: Annotated[Text | None, BeforeValidator(lambda v: v or None)] = None
     components: list[ComponentRecord] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")

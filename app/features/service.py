@@ -1,10 +1,18 @@
-"""Feature definitions and feature values."""
+"""Feature definitions and feature values (reads)."""
 
-from sqlalchemy import select
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFoundError
-from app.features.models import Feature
+from app.features.models import Feature, FeatureValue, FeatureValueSource
+from app.features.rules import value_score
+from app.features.schemas import FeatureRead, FeatureValueRead
+from app.jurisdictions.models import Jurisdiction
+from app.sources.models import Source
 
 
 class FeatureNotFound(NotFoundError):
@@ -18,3 +26,134 @@ async def feature_id_for(session: AsyncSession, key: str) -> int:
     if feature_id is None:
         raise FeatureNotFound(key)
     return feature_id
+
+
+async def list_features(
+    session: AsyncSession, *, category: str | None, after: str | None, limit: int
+) -> list[FeatureRead]:
+    """Feature definitions by key, after the cursor; `limit + 1` rows."""
+    stmt = select(Feature).order_by(Feature.key).limit(limit + 1)
+    if category is not None:
+        stmt = stmt.where(Feature.category == category)
+    if after is not None:
+        stmt = stmt.where(Feature.key > after)
+    return [
+        FeatureRead.model_validate(f, from_attributes=True) for f in await session.scalars(stmt)
+    ]
+
+
+async def get_feature(session: AsyncSession, key: str) -> FeatureRead:
+    """One feature definition; FeatureNotFound if unknown."""
+    feature = await session.scalar(select(Feature).where(Feature.key == key))
+    if feature is None:
+        raise FeatureNotFound(key)
+    return FeatureRead.model_validate(feature, from_attributes=True)
+
+
+def _source_ids() -> Any:
+    return (
+        select(
+            func.coalesce(
+                func.array_agg(aggregate_order_by(Source.slug, Source.slug)), text("'{}'::text[]")
+            )
+        )
+        .join(FeatureValueSource, FeatureValueSource.source_id == Source.id)
+        .where(FeatureValueSource.feature_value_id == FeatureValue.id)
+        .scalar_subquery()
+    )
+
+
+def values_query(*, as_of: date | None) -> Select[Any]:
+    """Feature values joined with their jurisdiction, feature and sources; in force on
+    `as_of`, or the whole history when `as_of` is None."""
+    stmt = (
+        select(
+            Jurisdiction.code.label("jurisdiction_code"),
+            Feature.key.label("feature_key"),
+            Feature.category,
+            Feature.value_type,
+            Feature.allowed_values,
+            Feature.higher_is_better,
+            FeatureValue.value,
+            FeatureValue.valid_from,
+            FeatureValue.valid_to,
+            FeatureValue.note,
+            FeatureValue.confidence,
+            _source_ids().label("source_ids"),
+        )
+        .join(Jurisdiction, Jurisdiction.id == FeatureValue.jurisdiction_id)
+        .join(Feature, Feature.id == FeatureValue.feature_id)
+    )
+    if as_of is not None:
+        stmt = stmt.where(
+            FeatureValue.valid_from <= as_of,
+            or_(FeatureValue.valid_to.is_(None), FeatureValue.valid_to > as_of),
+        )
+    return stmt
+
+
+def to_value_read(row: Any) -> FeatureValueRead:
+    return FeatureValueRead(
+        jurisdiction_code=row.jurisdiction_code,
+        feature_key=row.feature_key,
+        category=row.category,
+        value_type=row.value_type,
+        value=row.value,
+        score=value_score(row.value_type, row.allowed_values, row.higher_is_better, row.value),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        note=row.note,
+        source_ids=list(row.source_ids or []),
+        confidence=row.confidence,
+    )
+
+
+async def list_jurisdiction_values(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    as_of: date | None,
+    category: str | None,
+    after: list[Any] | None,
+    limit: int,
+) -> list[FeatureValueRead]:
+    """A jurisdiction's values by feature key (then valid_from), in force on as_of or all."""
+    stmt = values_query(as_of=as_of).where(FeatureValue.jurisdiction_id == jurisdiction_id)
+    if category is not None:
+        stmt = stmt.where(Feature.category == category)
+    if after is not None:
+        key, valid_from = after
+        stmt = stmt.where(
+            or_(
+                Feature.key > key,
+                (Feature.key == key) & (FeatureValue.valid_from > date.fromisoformat(valid_from)),
+            )
+        )
+    stmt = stmt.order_by(Feature.key, FeatureValue.valid_from).limit(limit + 1)
+    return [to_value_read(row) for row in await session.execute(stmt)]
+
+
+async def list_feature_values(
+    session: AsyncSession,
+    *,
+    feature_id: int,
+    as_of: date | None,
+    jurisdiction_ids: list[int] | None,
+    after: list[Any] | None,
+    limit: int,
+) -> list[FeatureValueRead]:
+    """A feature's values across jurisdictions by code (then valid_from)."""
+    stmt = values_query(as_of=as_of).where(FeatureValue.feature_id == feature_id)
+    if jurisdiction_ids is not None:
+        stmt = stmt.where(FeatureValue.jurisdiction_id.in_(jurisdiction_ids))
+    if after is not None:
+        code, valid_from = after
+        stmt = stmt.where(
+            or_(
+                Jurisdiction.code > code,
+                (Jurisdiction.code == code)
+                & (FeatureValue.valid_from > date.fromisoformat(valid_from)),
+            )
+        )
+    stmt = stmt.order_by(Jurisdiction.code, FeatureValue.valid_from).limit(limit + 1)
+    return [to_value_read(row) for row in await session.execute(stmt)]

@@ -2,13 +2,43 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.deps import DEFAULT_LIMIT, CursorQuery, FormatQuery, LimitQuery, ReadSessionDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    JSON_ONLY,
+    AsOfQuery,
+    CursorQuery,
+    EventKindQuery,
+    FormatQuery,
+    FromQuery,
+    HistoryQuery,
+    LimitQuery,
+    MrvQuery,
+    ReadSessionDep,
+    ToQuery,
+    period_range,
+)
 from app.errors import error_responses
-from app.http import CSV_CONTENT, csv_response, decode_cursor, next_link, paginate, wants_csv
+from app.events import service as events_service
+from app.events.schemas import EVENT_CSV, EventList
+from app.features import service as features_service
+from app.features.models import FeatureCategory
+from app.features.schemas import VALUE_CSV, FeatureValueList
+from app.http import (
+    CSV_CONTENT,
+    csv_response,
+    decode_cursor,
+    list_response,
+    next_link,
+    paginate,
+    today,
+    wants_csv,
+)
 from app.jurisdictions import service
 from app.jurisdictions.models import JurisdictionKind, Region
 from app.jurisdictions.schemas import JurisdictionList, JurisdictionProfile
-from app.schemas_common import JurisdictionCode, Key
+from app.metrics import service as metrics_service
+from app.metrics.schemas import OBSERVATION_CSV, ObservationList
+from app.schemas_common import JurisdictionCode, Key, parse_keys
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
 
@@ -95,6 +125,7 @@ async def list_jurisdictions(
 @router.get(
     "/{code}",
     operation_id="getJurisdiction",
+    dependencies=[JSON_ONLY],
     summary="Get a jurisdiction's profile",
     response_model=JurisdictionProfile,
     responses=error_responses(404, 406, 422, 503),
@@ -103,3 +134,146 @@ async def get_jurisdiction(code: CodePath, session: ReadSessionDep) -> Jurisdict
     """A jurisdiction with its regulators, counts of the data held on it, its subdivisions and
     the latest observation of each of its (non-bilateral) metrics."""
     return await service.get_jurisdiction_profile(session, code)
+
+
+@router.get(
+    "/{code}/features",
+    operation_id="listJurisdictionFeatures",
+    summary="A jurisdiction's feature values",
+    response_model=FeatureValueList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_jurisdiction_features(
+    code: CodePath,
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    as_of: AsOfQuery = None,
+    history: HistoryQuery = False,
+    category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> FeatureValueList:
+    """The jurisdiction's feature values in force on `as_of` (default today), or its whole
+    history with `history=true`; ordered by feature key, then valid_from."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=2)
+    jurisdiction_id = await service.jurisdiction_id_for(session, code)
+    rows = await features_service.list_jurisdiction_values(
+        session,
+        jurisdiction_id=jurisdiction_id,
+        as_of=None if history else as_of or today(),
+        category=category,
+        after=position,
+        limit=limit,
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=lambda v: (v.feature_key, v.valid_from.isoformat()),
+        page=FeatureValueList,
+        as_csv=as_csv,
+        columns=VALUE_CSV,
+    )
+
+
+@router.get(
+    "/{code}/metrics",
+    operation_id="listJurisdictionObservations",
+    summary="A jurisdiction's observations",
+    response_model=ObservationList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_jurisdiction_observations(
+    code: CodePath,
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    metrics: Annotated[
+        str | None, Query(max_length=2000, description="Comma-separated metric keys.")
+    ] = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    mrv: MrvQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> ObservationList:
+    """The jurisdiction's observations of every metric (or those listed), ordered by metric,
+    counterpart and period; `mrv=N` keeps the N most recent of each series."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=5)
+    start, end = period_range(from_, to)
+    jurisdiction_id = await service.jurisdiction_id_for(session, code)
+    keys = parse_keys(metrics, name="metrics")
+    metric_ids = (
+        list((await metrics_service.metric_ids_for(session, keys)).values()) if keys else None
+    )
+    rows = await metrics_service.list_observations(
+        session,
+        metric_ids=metric_ids,
+        jurisdiction_ids=[jurisdiction_id],
+        start=start,
+        end=end,
+        mrv=mrv,
+        after=position,
+        limit=limit,
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=metrics_service.observation_cursor,
+        page=ObservationList,
+        as_csv=as_csv,
+        columns=OBSERVATION_CSV,
+    )
+
+
+@router.get(
+    "/{code}/events",
+    operation_id="listJurisdictionEvents",
+    summary="A jurisdiction's timeline",
+    response_model=EventList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_jurisdiction_events(
+    code: CodePath,
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    kind: EventKindQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> EventList:
+    """The jurisdiction's regulatory events in date order."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=2)
+    start, end = period_range(from_, to)
+    jurisdiction_id = await service.jurisdiction_id_for(session, code)
+    rows = await events_service.list_events(
+        session,
+        jurisdiction_ids=[jurisdiction_id],
+        start=start,
+        end=end,
+        kinds=kind,
+        after=position,
+        limit=limit,
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=events_service.event_cursor,
+        page=EventList,
+        as_csv=as_csv,
+        columns=EVENT_CSV,
+    )

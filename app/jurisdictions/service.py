@@ -130,6 +130,19 @@ async def jurisdiction_id_for(session: AsyncSession, code: str) -> int:
     return jurisdiction_id
 
 
+async def jurisdiction_ids_for(session: AsyncSession, codes: list[str]) -> dict[str, int]:
+    """Internal ids of jurisdiction codes, in the given order; a 404 naming every unknown one."""
+    rows = await session.execute(
+        select(Jurisdiction.code, Jurisdiction.id).where(Jurisdiction.code.in_(codes))
+    )
+    found = dict(rows.tuples().all())
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        names = ", ".join(repr(code) for code in unknown)
+        raise NotFoundError(f"No jurisdiction with code {names}.")
+    return {code: found[code] for code in codes}
+
+
 _PROFILE_EXTRAS = text(
     """
     SELECT

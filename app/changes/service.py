@@ -1,0 +1,52 @@
+"""The change feed: reading it, and recording a write."""
+
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.changes.models import Change
+from app.changes.schemas import ChangeRead
+
+
+async def list_changes(
+    session: AsyncSession, *, since: int, entity: str | None, limit: int
+) -> list[ChangeRead]:
+    """Changes with an id above `since`, in id order; `limit + 1` rows."""
+    stmt = select(Change).where(Change.id > since).order_by(Change.id).limit(limit + 1)
+    if entity is not None:
+        stmt = stmt.where(Change.entity == entity)
+    return [ChangeRead.model_validate(c, from_attributes=True) for c in await session.scalars(stmt)]
+
+
+async def record_change(
+    session: AsyncSession,
+    *,
+    actor: str,
+    entity: str,
+    entity_key: str,
+    action: str,
+    before: Any | None,
+    after: Any | None,
+) -> int:
+    """Append one change record; return its id."""
+    change_id: int = (
+        await session.execute(
+            insert(Change)
+            .values(
+                actor=actor,
+                entity=entity,
+                entity_key=entity_key,
+                action=action,
+                before=before,
+                after=after,
+            )
+            .returning(Change.id)
+        )
+    ).scalar_one()
+    return change_id
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The id of the latest change: every write bumps it."""
+    return int(await session.scalar(select(func.coalesce(func.max(Change.id), 0))) or 0)

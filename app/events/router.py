@@ -1,0 +1,73 @@
+from fastapi import APIRouter, Request, Response
+
+from app.deps import (
+    DEFAULT_LIMIT,
+    CodesQuery,
+    CursorQuery,
+    EventKindQuery,
+    FormatQuery,
+    FromQuery,
+    LimitQuery,
+    ReadSessionDep,
+    ToQuery,
+    period_range,
+)
+from app.errors import error_responses
+from app.events import service
+from app.events.schemas import EVENT_CSV, EventList
+from app.http import CSV_CONTENT, decode_cursor, list_response, wants_csv
+from app.jurisdictions import service as jurisdictions_service
+from app.schemas_common import parse_codes
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+@router.get(
+    "",
+    operation_id="listEvents",
+    summary="The regulatory timeline",
+    response_model=EventList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_events(
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    jurisdictions: CodesQuery = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    kind: EventKindQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> EventList:
+    """Laws enacted and in force, licences, consultations, enforcement, market entries and
+    exits, across jurisdictions, in date order."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=2)
+    start, end = period_range(from_, to)
+    codes = parse_codes(jurisdictions)
+    ids = (
+        list((await jurisdictions_service.jurisdiction_ids_for(session, codes)).values())
+        if codes
+        else None
+    )
+    rows = await service.list_events(
+        session,
+        jurisdiction_ids=ids,
+        start=start,
+        end=end,
+        kinds=kind,
+        after=position,
+        limit=limit,
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=service.event_cursor,
+        page=EventList,
+        as_csv=as_csv,
+        columns=EVENT_CSV,
+    )

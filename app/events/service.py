@@ -1,0 +1,69 @@
+"""Timeline events (reads)."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, literal, select, text, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.events.models import Event, EventSource
+from app.events.schemas import EventRead
+from app.jurisdictions.models import Jurisdiction
+from app.sources.models import Source
+
+
+def event_cursor(event: EventRead) -> tuple[str, str]:
+    return (event.date.isoformat(), event.id)
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    jurisdiction_ids: list[int] | None,
+    start: date | None,
+    end: date | None,
+    kinds: Sequence[str] | None,
+    after: list[Any] | None,
+    limit: int,
+) -> list[EventRead]:
+    """Events by date then id, filtered; `limit + 1` rows."""
+    source_ids = (
+        select(
+            func.coalesce(
+                func.array_agg(aggregate_order_by(Source.slug, Source.slug)), text("'{}'::text[]")
+            )
+        )
+        .join(EventSource, EventSource.source_id == Source.id)
+        .where(EventSource.event_id == Event.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Event.slug.label("id"),
+            Jurisdiction.code.label("jurisdiction_code"),
+            Event.event_date.label("date"),
+            Event.kind,
+            Event.title,
+            Event.summary,
+            source_ids.label("source_ids"),
+        )
+        .join(Jurisdiction, Jurisdiction.id == Event.jurisdiction_id)
+        .order_by(Event.event_date, Event.slug)
+        .limit(limit + 1)
+    )
+    if jurisdiction_ids is not None:
+        stmt = stmt.where(Event.jurisdiction_id.in_(jurisdiction_ids))
+    if start is not None:
+        stmt = stmt.where(Event.event_date >= start)
+    if end is not None:
+        stmt = stmt.where(Event.event_date <= end)
+    if kinds:
+        stmt = stmt.where(Event.kind.in_(kinds))
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(Event.event_date, Event.slug)
+            > tuple_(literal(date.fromisoformat(after[0])), literal(after[1]))
+        )
+    return [EventRead.model_validate(dict(row)) for row in (await session.execute(stmt)).mappings()]

@@ -1,0 +1,136 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.deps import (
+    DEFAULT_LIMIT,
+    JSON_ONLY,
+    AsOfQuery,
+    CodesQuery,
+    CursorQuery,
+    FormatQuery,
+    HistoryQuery,
+    LimitQuery,
+    ReadSessionDep,
+)
+from app.errors import error_responses
+from app.features import service
+from app.features.models import FeatureCategory
+from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
+from app.http import CSV_CONTENT, decode_cursor, list_response, today, wants_csv
+from app.jurisdictions import service as jurisdictions_service
+from app.schemas_common import Key, parse_codes
+
+router = APIRouter(prefix="/v1/features", tags=["features"])
+
+KeyPath = Annotated[
+    Key, Path(description="Feature key, case-insensitive.", examples=["retail_trading_allowed"])
+]
+FEATURE_CSV = (
+    "key",
+    "name",
+    "category",
+    "value_type",
+    "unit",
+    "higher_is_better",
+    "allowed_values",
+    "description",
+)
+
+
+@router.get(
+    "",
+    operation_id="listFeatures",
+    summary="List feature definitions",
+    response_model=FeatureList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
+)
+async def list_features(
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> FeatureList:
+    """The regulatory taxonomy: every feature with its category, value type, allowed values
+    (with their scores) and direction, ordered by key."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=1)
+    rows = await service.list_features(
+        session, category=category, after=position[0] if position else None, limit=limit
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=lambda f: (f.key,),
+        page=FeatureList,
+        as_csv=as_csv,
+        columns=FEATURE_CSV,
+    )
+
+
+@router.get(
+    "/{key}",
+    operation_id="getFeature",
+    dependencies=[JSON_ONLY],
+    summary="Get a feature definition",
+    response_model=FeatureRead,
+    responses=error_responses(404, 406, 422, 503),
+)
+async def get_feature(key: KeyPath, session: ReadSessionDep) -> FeatureRead:
+    """One feature definition."""
+    return await service.get_feature(session, key)
+
+
+@router.get(
+    "/{key}/values",
+    operation_id="listFeatureValues",
+    summary="A feature across jurisdictions",
+    response_model=FeatureValueList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_feature_values(
+    key: KeyPath,
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    as_of: AsOfQuery = None,
+    history: HistoryQuery = False,
+    jurisdictions: CodesQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> FeatureValueList:
+    """The value of one feature in every jurisdiction (or those listed) in force on `as_of`,
+    or its whole history with `history=true`; ordered by jurisdiction code, then valid_from."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=2)
+    codes = parse_codes(jurisdictions)
+    feature_id = await service.feature_id_for(session, key)
+    ids = (
+        list((await jurisdictions_service.jurisdiction_ids_for(session, codes)).values())
+        if codes
+        else None
+    )
+    rows = await service.list_feature_values(
+        session,
+        feature_id=feature_id,
+        as_of=None if history else as_of or today(),
+        jurisdiction_ids=ids,
+        after=position,
+        limit=limit,
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=lambda v: (v.jurisdiction_code, v.valid_from.isoformat()),
+        page=FeatureValueList,
+        as_csv=as_csv,
+        columns=VALUE_CSV,
+    )

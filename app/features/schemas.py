@@ -1,0 +1,110 @@
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.features.models import FeatureCategory, ValueType
+from app.http import Page
+from app.models_common import Confidence
+
+
+class AllowedValueRead(BaseModel):
+    """One option of an enum feature and its 0-1 score (1 = most favourable)."""
+
+    value: str = Field(examples=["comprehensive_licence"])
+    label: str = Field(examples=["Comprehensive licensing regime"])
+    score: float = Field(ge=0, le=1, examples=[1.0])
+
+
+class FeatureRead(BaseModel):
+    """A feature of the regulatory taxonomy: what is measured, its type and direction."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "retail_trading_allowed",
+                    "name": "Retail trading allowed",
+                    "category": "market_access",
+                    "value_type": "boolean",
+                    "unit": None,
+                    "allowed_values": None,
+                    "higher_is_better": True,
+                    "description": "Retail investors may trade on licensed platforms.",
+                }
+            ]
+        }
+    )
+
+    key: str
+    name: str
+    category: FeatureCategory
+    value_type: ValueType
+    unit: str | None
+    allowed_values: list[AllowedValueRead] | None
+    higher_is_better: bool | None = Field(
+        description="For boolean and numeric features: whether more is better. Null otherwise."
+    )
+    description: str | None
+
+
+class FeatureList(Page[FeatureRead]):
+    """A page of feature definitions, ordered by key."""
+
+
+class FeatureValueRead(BaseModel):
+    """A jurisdiction's value of a feature over its period of validity [valid_from, valid_to)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "jurisdiction_code": "HK",
+                    "feature_key": "retail_trading_allowed",
+                    "category": "market_access",
+                    "value_type": "boolean",
+                    "value": True,
+                    "score": 1.0,
+                    "valid_from": "2023-06-01",
+                    "valid_to": None,
+                    "note": None,
+                    "source_ids": ["hk-ifec-vatp-regime"],
+                    "confidence": "verified",
+                }
+            ]
+        }
+    )
+
+    jurisdiction_code: str
+    feature_key: str
+    category: FeatureCategory
+    value_type: ValueType
+    value: Any = Field(description="Typed by `value_type`: boolean, string, number or date.")
+    score: float | None = Field(
+        description="0-1 score for enum and boolean values; null for others (they are scored "
+        "relative to a comparison set, see /v1/compare)."
+    )
+    valid_from: date
+    valid_to: date | None = Field(description="Exclusive end; null while still in force.")
+    note: str | None
+    source_ids: list[str]
+    confidence: Confidence
+
+
+VALUE_CSV = (
+    "jurisdiction_code",
+    "feature_key",
+    "category",
+    "value_type",
+    "value",
+    "score",
+    "valid_from",
+    "valid_to",
+    "confidence",
+    "source_ids",
+    "note",
+)
+
+
+class FeatureValueList(Page[FeatureValueRead]):
+    """A page of feature values."""

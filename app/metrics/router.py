@@ -1,0 +1,138 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.deps import (
+    DEFAULT_LIMIT,
+    JSON_ONLY,
+    CodesQuery,
+    CursorQuery,
+    FormatQuery,
+    FromQuery,
+    LimitQuery,
+    MrvQuery,
+    ReadSessionDep,
+    ToQuery,
+    period_range,
+)
+from app.errors import error_responses
+from app.http import CSV_CONTENT, decode_cursor, list_response, wants_csv
+from app.jurisdictions import service as jurisdictions_service
+from app.metrics import service
+from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
+from app.schemas_common import Key, parse_codes
+
+router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
+
+KeyPath = Annotated[
+    Key, Path(description="Metric key, case-insensitive.", examples=["licensed_vasp_count"])
+]
+METRIC_CSV = ("key", "name", "unit", "frequency", "bilateral", "higher_is_better", "description")
+
+
+@router.get(
+    "",
+    operation_id="listMetrics",
+    summary="List metric definitions",
+    response_model=MetricList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
+)
+async def list_metrics(
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> MetricList:
+    """Every metric with its unit, frequency and direction, ordered by key."""
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=1)
+    rows = await service.list_metrics(session, after=position[0] if position else None, limit=limit)
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=lambda m: (m.key,),
+        page=MetricList,
+        as_csv=as_csv,
+        columns=METRIC_CSV,
+    )
+
+
+@router.get(
+    "/{key}",
+    operation_id="getMetric",
+    dependencies=[JSON_ONLY],
+    summary="Get a metric definition",
+    response_model=MetricRead,
+    responses=error_responses(404, 406, 422, 503),
+)
+async def get_metric(key: KeyPath, session: ReadSessionDep) -> MetricRead:
+    """One metric definition."""
+    return await service.get_metric(session, key)
+
+
+@router.get(
+    "/{key}/observations",
+    operation_id="listMetricObservations",
+    summary="Panel data of a metric",
+    response_model=ObservationList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_metric_observations(
+    key: KeyPath,
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    jurisdictions: CodesQuery = None,
+    counterpart: CodesQuery = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    mrv: MrvQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> ObservationList:
+    """Observations of one metric across jurisdictions: a panel, one series per jurisdiction
+    (and counterpart, for bilateral metrics), ordered by jurisdiction, counterpart and period.
+
+    `from`/`to` keep observations whose period lies within the range; `mrv=N` keeps the N
+    most recent observations of each series.
+    """
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=5)
+    start, end = period_range(from_, to)
+    metric_ids = await service.metric_ids_for(session, [key])
+    codes = parse_codes(jurisdictions)
+    counterparts = parse_codes(counterpart, name="counterpart")
+    rows = await service.list_observations(
+        session,
+        metric_ids=list(metric_ids.values()),
+        jurisdiction_ids=list(
+            (await jurisdictions_service.jurisdiction_ids_for(session, codes)).values()
+        )
+        if codes
+        else None,
+        counterpart_ids=list(
+            (await jurisdictions_service.jurisdiction_ids_for(session, counterparts)).values()
+        )
+        if counterparts
+        else None,
+        start=start,
+        end=end,
+        mrv=mrv,
+        after=position,
+        limit=limit,
+    )
+    return list_response(
+        request,
+        response,
+        rows,
+        limit=limit,
+        key=service.observation_cursor,
+        page=ObservationList,
+        as_csv=as_csv,
+        columns=OBSERVATION_CSV,
+    )

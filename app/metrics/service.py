@@ -1,0 +1,164 @@
+"""Metric definitions and observations (reads)."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, literal, select, text, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.errors import NotFoundError
+from app.jurisdictions.models import Jurisdiction
+from app.metrics.models import Metric, Observation, ObservationSource
+from app.metrics.schemas import MetricRead, ObservationRead
+from app.sources.models import Source
+
+Counterpart = aliased(Jurisdiction, name="counterpart")
+
+
+class MetricNotFound(NotFoundError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"No metric with key {key!r}.")
+
+
+async def list_metrics(session: AsyncSession, *, after: str | None, limit: int) -> list[MetricRead]:
+    """Metric definitions by key, after the cursor; `limit + 1` rows."""
+    stmt = select(Metric).order_by(Metric.key).limit(limit + 1)
+    if after is not None:
+        stmt = stmt.where(Metric.key > after)
+    return [MetricRead.model_validate(m, from_attributes=True) for m in await session.scalars(stmt)]
+
+
+async def get_metric(session: AsyncSession, key: str) -> MetricRead:
+    """One metric definition; MetricNotFound if unknown."""
+    metric = await session.scalar(select(Metric).where(Metric.key == key))
+    if metric is None:
+        raise MetricNotFound(key)
+    return MetricRead.model_validate(metric, from_attributes=True)
+
+
+async def metric_ids_for(session: AsyncSession, keys: list[str]) -> dict[str, int]:
+    """Internal ids of metric keys; a 404 naming every unknown one."""
+    found = dict(
+        (await session.execute(select(Metric.key, Metric.id).where(Metric.key.in_(keys))))
+        .tuples()
+        .all()
+    )
+    unknown = [key for key in keys if key not in found]
+    if unknown:
+        raise NotFoundError(f"No metric with key {', '.join(repr(k) for k in unknown)}.")
+    return {key: found[key] for key in keys}
+
+
+def _source_ids() -> Any:
+    return (
+        select(
+            func.coalesce(
+                func.array_agg(aggregate_order_by(Source.slug, Source.slug)), text("'{}'::text[]")
+            )
+        )
+        .join(ObservationSource, ObservationSource.source_id == Source.id)
+        .where(ObservationSource.observation_id == Observation.id)
+        .scalar_subquery()
+    )
+
+
+def _sort_key() -> Any:
+    return tuple_(
+        Jurisdiction.code,
+        Metric.key,
+        func.coalesce(Counterpart.code, literal("")),
+        Observation.period_start,
+        Observation.period,
+    )
+
+
+def observation_cursor(o: ObservationRead) -> tuple[str, ...]:
+    return (
+        o.jurisdiction_code,
+        o.metric_key,
+        o.counterpart_code or "",
+        o.period_start.isoformat(),
+        o.period,
+    )
+
+
+async def list_observations(
+    session: AsyncSession,
+    *,
+    metric_ids: list[int] | None = None,
+    jurisdiction_ids: list[int] | None = None,
+    counterpart_ids: list[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    mrv: int | None = None,
+    after: list[Any] | None = None,
+    limit: int,
+) -> list[ObservationRead]:
+    """Observations matching the filters, in series order; `mrv` keeps the N most recent of
+    each (jurisdiction, metric, counterpart) series. `limit + 1` rows."""
+    stmt = (
+        select(
+            Jurisdiction.code.label("jurisdiction_code"),
+            Metric.key.label("metric_key"),
+            Observation.period,
+            Observation.period_start,
+            Observation.period_end,
+            Observation.value,
+            Counterpart.code.label("counterpart_code"),
+            _source_ids().label("source_ids"),
+            Observation.confidence,
+            Observation.note,
+        )
+        .join(Jurisdiction, Jurisdiction.id == Observation.jurisdiction_id)
+        .join(Metric, Metric.id == Observation.metric_id)
+        .outerjoin(Counterpart, Counterpart.id == Observation.counterpart_id)
+    )
+    if metric_ids is not None:
+        stmt = stmt.where(Observation.metric_id.in_(metric_ids))
+    if jurisdiction_ids is not None:
+        stmt = stmt.where(Observation.jurisdiction_id.in_(jurisdiction_ids))
+    if counterpart_ids is not None:
+        stmt = stmt.where(Observation.counterpart_id.in_(counterpart_ids))
+    if start is not None:
+        stmt = stmt.where(Observation.period_start >= start)
+    if end is not None:
+        stmt = stmt.where(Observation.period_end <= end)
+    if mrv is not None:
+        recency = func.row_number().over(
+            partition_by=(
+                Observation.jurisdiction_id,
+                Observation.metric_id,
+                Observation.counterpart_id,
+            ),
+            order_by=(Observation.period_end.desc(), Observation.period_start.desc()),
+        )
+        ranked = stmt.add_columns(recency.label("recency")).subquery()
+        stmt = select(*[c for c in ranked.c if c.name != "recency"]).where(ranked.c.recency <= mrv)
+        sort = tuple_(
+            ranked.c.jurisdiction_code,
+            ranked.c.metric_key,
+            func.coalesce(ranked.c.counterpart_code, literal("")),
+            ranked.c.period_start,
+            ranked.c.period,
+        )
+    else:
+        sort = _sort_key()
+    if after is not None:
+        j, m, c, period_start, period = after
+        stmt = stmt.where(
+            sort
+            > tuple_(
+                literal(j),
+                literal(m),
+                literal(c),
+                literal(date.fromisoformat(period_start)),
+                literal(period),
+            )
+        )
+    stmt = stmt.order_by(*sort.clauses).limit(limit + 1)
+    return [
+        ObservationRead.model_validate(dict(row))
+        for row in (await session.execute(stmt)).mappings()
+    ]
