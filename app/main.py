@@ -9,14 +9,17 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from app import health
 from app.changes.router import router as changes_router
+from app.compare.router import router as compare_router
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.features.router import router as features_router
+from app.indices.router import router as indices_router
 from app.jurisdictions.router import router as jurisdictions_router
 from app.metrics.router import router as metrics_router
+from app.scenarios.router import router as scenarios_router
 from app.sources.router import router as sources_router
 
 DESCRIPTION = """
@@ -83,6 +86,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         sources_router,
         events_router,
         changes_router,
+        compare_router,
+        indices_router,
+        scenarios_router,
     ):
         app.include_router(router)
     return app

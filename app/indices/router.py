@@ -1,0 +1,177 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.deps import (
+    DEFAULT_LIMIT,
+    JSON_ONLY,
+    AsOfQuery,
+    CodesQuery,
+    CursorQuery,
+    FormatQuery,
+    LimitQuery,
+    ReadSessionDep,
+)
+from app.errors import ValidationFailed, error_responses
+from app.http import (
+    CSV_CONTENT,
+    csv_response,
+    decode_cursor,
+    encode_cursor,
+    next_link,
+    today,
+    wants_csv,
+)
+from app.indices import service
+from app.indices.schemas import IndexList, IndexRead, IndexScores
+from app.indices.scoring import score_response
+from app.schemas_common import Key, parse_codes
+
+router = APIRouter(prefix="/v1/indices", tags=["indices"])
+
+DEFAULT_MIN_COVERAGE = 0.5
+
+KeyPath = Annotated[Key, Path(description="Index key.", examples=["va_hub_competitiveness"])]
+
+
+def parse_weights(raw: str | None) -> dict[str, float] | None:
+    """`key:weight,key:weight` as a mapping; a 422 naming each malformed pair."""
+    if raw is None:
+        return None
+    weights: dict[str, float] = {}
+    bad: list[str] = []
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        key, _, number = pair.partition(":")
+        try:
+            weights[key.strip().lower()] = float(number)
+        except ValueError:
+            bad.append(pair)
+    if bad or not weights:
+        raise ValidationFailed(
+            f"weights: expected key:number pairs, got {', '.join(bad) or 'nothing'}",
+            errors=[
+                {"loc": ["query", "weights"], "msg": f"Not key:number: {pair!r}", "type": "weights"}
+                for pair in bad or [raw]
+            ],
+        )
+    return weights
+
+
+@router.get(
+    "",
+    operation_id="listIndices",
+    summary="List composite indices",
+    response_model=IndexList,
+    dependencies=[JSON_ONLY],
+    responses=error_responses(406, 422, 503),
+)
+async def list_indices(session: ReadSessionDep) -> IndexList:
+    """Every composite index with its components, weights, transforms and methodology."""
+    return IndexList(items=await service.list_indices(session), next_cursor=None)
+
+
+@router.get(
+    "/{key}",
+    operation_id="getIndex",
+    summary="Get a composite index",
+    response_model=IndexRead,
+    dependencies=[JSON_ONLY],
+    responses=error_responses(404, 406, 422, 503),
+)
+async def get_index(key: KeyPath, session: ReadSessionDep) -> IndexRead:
+    """One index definition."""
+    return await service.get_index(session, key)
+
+
+@router.get(
+    "/{key}/scores",
+    operation_id="getIndexScores",
+    summary="Rank jurisdictions on an index",
+    response_model=IndexScores,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def get_index_scores(
+    key: KeyPath,
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    as_of: AsOfQuery = None,
+    jurisdictions: CodesQuery = None,
+    weights: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Re-weight components: `key:weight,...`. Listed "
+            "components take the new weight, others keep theirs; all are renormalised to "
+            "sum 1.",
+            examples=["crypto_capital_gains_tax_individual_pct:0.4"],
+        ),
+    ] = None,
+    min_coverage: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=1,
+            description="Jurisdictions whose data covers less of the weight are "
+            "listed unranked (score and rank null). The default, 0.5, keeps a jurisdiction "
+            "with one strong value and nothing else from topping the ranking; 0 ranks all.",
+        ),
+    ] = DEFAULT_MIN_COVERAGE,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> IndexScores | Response:
+    """Rank the compared set (every jurisdiction, or those listed) on the index as of a date.
+
+    Each component's raw value becomes a 0-1 score by its transform, across the compared
+    set; a missing value is left out of the weight (lowering `coverage`), never scored 0.
+    The score is 100 x the weighted mean over the components with data. The response lists
+    the weights, transforms, enum tables and min/max used, so every number can be recomputed.
+    """
+    as_csv = wants_csv(request, format)
+    position = decode_cursor(cursor, arity=1)
+    result = await score_response(
+        session,
+        key=key,
+        codes=parse_codes(jurisdictions),
+        as_of=as_of or today(),
+        weights=parse_weights(weights),
+        min_coverage=min_coverage,
+    )
+    start = int(position[0]) if position else 0
+    page = result.items[start : start + limit]
+    next_cursor = None
+    if start + limit < len(result.items):
+        next_cursor = encode_cursor([start + limit])
+    headers = next_link(request, next_cursor)
+    if as_csv:
+        keys = list(result.weights)
+        return csv_response(
+            [
+                "rank",
+                "code",
+                "name",
+                "score",
+                "coverage",
+                *[f"{k}_raw" for k in keys],
+                *[f"{k}_contribution" for k in keys],
+            ],
+            (_csv_row(item) for item in page),
+            headers=headers,
+        )
+    response.headers.update(headers)
+    return result.model_copy(update={"items": page, "next_cursor": next_cursor})
+
+
+def _csv_row(item: Any) -> dict[str, Any]:
+    row = {
+        "rank": item.rank,
+        "code": item.code,
+        "name": item.name,
+        "score": item.score,
+        "coverage": item.coverage,
+    }
+    for component in item.components:
+        row[f"{component.key}_raw"] = component.raw
+        row[f"{component.key}_contribution"] = component.contribution
+    return row
