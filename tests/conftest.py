@@ -144,13 +144,16 @@ async def app(settings: Settings, engine: AsyncEngine, session: AsyncSession):  
     )
 
     async def _session() -> AsyncIterator[AsyncSession]:
+        # Each request is a savepoint: a failed request rolls back its own work only, never
+        # the data the test set up before it.
+        request_transaction = await session.begin_nested()
         try:
             yield session
         except BaseException:
-            await session.rollback()
+            await request_transaction.rollback()
             raise
         else:
-            await session.commit()
+            await request_transaction.commit()
 
     application.dependency_overrides[get_session] = _session
     application.dependency_overrides[get_read_session] = _session

@@ -1,0 +1,462 @@
+"""HTTP conventions shared by every read endpoint: ETag/304, Cache-Control, gzip, CSV, 406,
+cursors and limits."""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import Database, get_read_session, get_session
+from app.http import encode_cursor
+from app.main import create_app
+from tests.factories import (
+    create_event,
+    create_feature,
+    create_feature_value,
+    create_index,
+    create_jurisdiction,
+    create_metric,
+    create_observation,
+    create_regulator,
+    create_source,
+)
+from tests.test_errors import assert_problem
+
+CACHE_CONTROL = "public, max-age=60"
+
+
+async def walk_pages(client: AsyncClient, url: str) -> tuple[list[Any], int]:
+    """Every item of a list, following the `Link: <...>; rel="next"` header to the last page.
+
+    Checks on the way that `next_cursor` and `Link` agree. Returns the items and the number
+    of pages."""
+    items: list[Any] = []
+    pages = 0
+    next_url: str | None = url
+    while next_url:
+        response = await client.get(next_url)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body["items"]
+        pages += 1
+        assert pages <= 1000, "pagination does not end"
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert "link" not in response.headers
+            next_url = None
+            continue
+        link = response.headers["link"]
+        assert link.startswith("<") and link.endswith('>; rel="next"')
+        next_url = link[1 : link.index(">")]
+        assert f"cursor={cursor}" in next_url
+    return items, pages
+
+
+async def assert_not_modified(client: AsyncClient, url: str) -> str:
+    """`url` answers 200 with an ETag, and 304 with an empty body to If-None-Match: that ETag.
+
+    Returns the ETag."""
+    first = await client.get(url)
+    assert first.status_code == 200, first.text
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    again = await client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert again.headers["cache-control"] == CACHE_CONTROL
+    return etag
+
+
+def csv_rows(response: Response) -> list[list[str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(response.text)))
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> None:
+    """Two jurisdictions with a value, an observation, an event and a source each, an index,
+    and enough jurisdictions (ZA..ZZ, 26) that their list is larger than the gzip threshold."""
+    source = await create_source(session, "zz-gazette", kind="law")
+    feature = await create_feature(session, "zz_flag")
+    metric = await create_metric(session, "zz_firms")
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        land = await create_jurisdiction(session, f"Z{letter}", region="africa")
+        await create_regulator(session, land, f"z{letter.lower()}-vaa", name="VA Authority")
+        if letter in "AB":
+            await create_feature_value(session, land, feature, letter == "A", sources=[source])
+            await create_observation(session, land, metric, "2024", 3, sources=[source])
+            await create_event(session, land, f"z{letter.lower()}-law", sources=[source])
+    await create_index(session, "zz_index", [("feature", feature, 1.0, "boolean")])
+
+
+LISTS = [
+    "/v1/jurisdictions?region=africa",
+    "/v1/jurisdictions/ZA/features",
+    "/v1/jurisdictions/ZA/metrics",
+    "/v1/jurisdictions/ZA/events",
+    "/v1/features",
+    "/v1/features/zz_flag/values",
+    "/v1/metrics",
+    "/v1/metrics/zz_firms/observations",
+    "/v1/sources?q=zz-",
+    "/v1/events?jurisdictions=ZA,ZB",
+    "/v1/changes",
+    "/v1/indices/zz_index/scores?jurisdictions=ZA,ZB",
+]
+SINGLES = [
+    "/v1/jurisdictions/ZA",
+    "/v1/features/zz_flag",
+    "/v1/metrics/zz_firms",
+    "/v1/sources/zz-gazette",
+    "/v1/indices/zz_index",
+]
+OTHERS = ["/v1/indices", "/v1/compare?jurisdictions=ZA,ZB"]
+CSV_LISTS = [url for url in LISTS if url != "/v1/changes"] + ["/v1/compare?jurisdictions=ZA,ZB"]
+
+
+def _with(url: str, params: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{params}"
+
+
+@pytest.mark.usefixtures("world")
+class TestEtag:
+    @pytest.mark.parametrize("url", LISTS + SINGLES + OTHERS)
+    async def test_every_read_revalidates(self, client: AsyncClient, url: str) -> None:
+        await assert_not_modified(client, url)
+
+    async def test_another_etag_is_a_full_response(self, client: AsyncClient) -> None:
+        for url in ("/v1/jurisdictions?region=africa", "/v1/jurisdictions/ZA"):
+            response = await client.get(url, headers={"If-None-Match": '"not-the-etag"'})
+            assert response.status_code == 200
+            assert response.json()
+            assert response.headers["etag"] != '"not-the-etag"'
+
+    async def test_weak_star_and_lists_of_etags_match(self, client: AsyncClient) -> None:
+        url = "/v1/jurisdictions/ZA"
+        etag = (await client.get(url)).headers["etag"]
+        for header in (f"W/{etag}", "*", f'"other", {etag}'):
+            response = await client.get(url, headers={"If-None-Match": header})
+            assert response.status_code == 304, header
+
+    async def test_same_representation_same_etag(self, client: AsyncClient) -> None:
+        first = await client.get("/v1/jurisdictions?region=africa")
+        second = await client.get("/v1/jurisdictions?region=africa")
+        assert first.headers["etag"] == second.headers["etag"]
+
+    async def test_a_change_of_data_changes_the_etag(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        url = "/v1/jurisdictions?region=africa&limit=500"
+        before = (await client.get(url)).headers["etag"]
+        await create_jurisdiction(session, "ZZ-NORTH", region="africa", kind="subdivision")
+        response = await client.get(url, headers={"If-None-Match": before})
+        assert response.status_code == 200
+        assert response.headers["etag"] != before
+        assert response.json()["items"][-1]["code"] == "ZZ-NORTH"
+
+    async def test_json_and_csv_have_different_etags(self, client: AsyncClient) -> None:
+        url = "/v1/jurisdictions?region=africa"
+        as_json = (await client.get(url)).headers["etag"]
+        as_csv = await client.get(url, headers={"Accept": "text/csv", "If-None-Match": as_json})
+        assert as_csv.status_code == 200
+        assert as_csv.headers["etag"] != as_json
+
+    async def test_not_modified_keeps_the_next_link(self, client: AsyncClient) -> None:
+        url = "/v1/jurisdictions?region=africa&limit=2"
+        first = await client.get(url)
+        again = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304
+        assert again.headers["link"] == first.headers["link"]
+
+    async def test_errors_have_no_etag(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/jurisdictions/QQ")
+        assert response.status_code == 404
+        assert "etag" not in response.headers
+
+
+@pytest.mark.usefixtures("world")
+class TestCacheControl:
+    @pytest.mark.parametrize("url", LISTS + SINGLES + OTHERS)
+    async def test_reads_are_public_for_the_default_max_age(
+        self, client: AsyncClient, url: str
+    ) -> None:
+        response = await client.get(url)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == CACHE_CONTROL
+
+    @pytest.mark.parametrize(
+        ("url", "status", "headers"),
+        [
+            ("/v1/jurisdictions/QQ", 404, {}),
+            ("/v1/features/zz_no_such", 404, {}),
+            ("/v1/nowhere", 404, {}),
+            ("/v1/jurisdictions?limit=0", 422, {}),
+            ("/v1/jurisdictions", 406, {"Accept": "application/xml"}),
+        ],
+    )
+    async def test_errors_are_not_stored(
+        self, client: AsyncClient, url: str, status: int, headers: dict[str, str]
+    ) -> None:
+        response = await client.get(url, headers=headers)
+        assert response.status_code == status
+        assert response.headers["cache-control"] == "no-store"
+
+    @pytest.mark.parametrize("url", ["/healthz", "/readyz"])
+    async def test_probes_are_not_stored(self, client: AsyncClient, url: str) -> None:
+        response = await client.get(url)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        assert "etag" not in response.headers
+
+    async def test_max_age_is_configurable(
+        self, settings: Settings, engine: AsyncEngine, session: AsyncSession
+    ) -> None:
+        async for client in _client_with(
+            settings.model_copy(update={"cache_max_age": 5}), engine, session
+        ):
+            response = await client.get("/v1/jurisdictions/ZA")
+            assert response.headers["cache-control"] == "public, max-age=5"
+
+    async def test_vary_names_what_the_representation_depends_on(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/jurisdictions/ZA", headers={"Accept-Encoding": "identity"})
+        assert response.headers["vary"] == "Accept, Accept-Encoding, Authorization"
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="Vary lists Accept-Encoding twice: ConditionalGetMiddleware sets it and "
+        "GZipMiddleware appends it again (app/conditional.py, app/main.py)",
+    )
+    async def test_vary_names_accept_encoding_once_when_gzipped(self, client: AsyncClient) -> None:
+        response = await client.get(
+            "/v1/jurisdictions?region=africa", headers={"Accept-Encoding": "gzip"}
+        )
+        assert response.headers["content-encoding"] == "gzip"
+        tokens = [token.strip().lower() for token in response.headers["vary"].split(",")]
+        assert tokens == ["accept", "accept-encoding", "authorization"]
+
+
+async def _client_with(
+    settings: Settings, engine: AsyncEngine, session: AsyncSession
+) -> AsyncIterator[AsyncClient]:
+    """A client on an app built with `settings`, reading through the test's session."""
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    application = create_app(
+        settings,
+        database=Database(
+            engine=engine, read_engine=engine, sessionmaker=factory, read_sessionmaker=factory
+        ),
+    )
+
+    async def _session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    application.dependency_overrides[get_session] = _session
+    application.dependency_overrides[get_read_session] = _session
+    async with AsyncClient(
+        transport=ASGITransport(app=application), base_url="http://test"
+    ) as client:
+        yield client
+
+
+@pytest.mark.usefixtures("world")
+class TestGzip:
+    async def test_large_list_is_gzipped_when_asked(self, client: AsyncClient) -> None:
+        url = "/v1/jurisdictions?region=africa&limit=500"
+        plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+        zipped = await client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert "content-encoding" not in plain.headers
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert int(zipped.headers["content-length"]) < int(plain.headers["content-length"])
+        assert zipped.json() == plain.json()
+        assert len(zipped.json()["items"]) == 26
+
+    async def test_small_response_is_not_gzipped(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/sources/zz-gazette", headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200
+        assert "content-encoding" not in response.headers
+
+    async def test_gzipped_response_revalidates(self, client: AsyncClient) -> None:
+        url = "/v1/jurisdictions?region=africa&limit=500"
+        zipped = await client.get(url, headers={"Accept-Encoding": "gzip"})
+        again = await client.get(
+            url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert again.content == b""
+
+
+@pytest.mark.usefixtures("world")
+class TestCsv:
+    @pytest.mark.parametrize("url", CSV_LISTS)
+    async def test_accept_and_format_give_the_same_csv(self, client: AsyncClient, url: str) -> None:
+        by_accept = await client.get(url, headers={"Accept": "text/csv"})
+        by_format = await client.get(_with(url, "format=csv"))
+        assert csv_rows(by_accept) == csv_rows(by_format)
+
+    @pytest.mark.parametrize("url", [u for u in CSV_LISTS if "compare" not in u])
+    async def test_a_header_row_and_one_row_per_item(self, client: AsyncClient, url: str) -> None:
+        items = (await client.get(url)).json()["items"]
+        rows = csv_rows(await client.get(_with(url, "format=csv")))
+        assert len(rows) == 1 + len(items)
+        assert len(set(rows[0])) == len(rows[0])
+        assert all(len(row) == len(rows[0]) for row in rows)
+
+    async def test_jurisdiction_list_rows(self, client: AsyncClient) -> None:
+        rows = csv_rows(await client.get("/v1/jurisdictions?region=africa&format=csv&limit=2"))
+        assert rows[0] == [
+            "code",
+            "name",
+            "kind",
+            "parent_code",
+            "region",
+            "currency",
+            "regulators",
+            "updated_at",
+        ]
+        assert [row[:7] for row in rows[1:]] == [
+            ["ZA", "Land ZA", "country", "", "africa", "EUR", "za-vaa"],
+            ["ZB", "Land ZB", "country", "", "africa", "EUR", "zb-vaa"],
+        ]
+
+    async def test_csv_pages_carry_the_next_link(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/jurisdictions?region=africa&format=csv&limit=2")
+        assert response.headers["link"].endswith('>; rel="next"')
+        next_url = response.headers["link"][1 : response.headers["link"].index(">")]
+        rows = csv_rows(await client.get(next_url))
+        assert [row[0] for row in rows[1:]] == ["ZC", "ZD"]
+
+    async def test_json_preferred_first_is_json(self, client: AsyncClient) -> None:
+        response = await client.get(
+            "/v1/jurisdictions?region=africa", headers={"Accept": "application/json, text/csv"}
+        )
+        assert response.headers["content-type"] == "application/json"
+
+    async def test_csv_preferred_first_is_csv(self, client: AsyncClient) -> None:
+        response = await client.get(
+            "/v1/jurisdictions?region=africa", headers={"Accept": "text/csv, application/json"}
+        )
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+
+    async def test_format_json_wins_over_accept(self, client: AsyncClient) -> None:
+        response = await client.get(
+            "/v1/jurisdictions?region=africa&format=json", headers={"Accept": "text/csv"}
+        )
+        assert response.headers["content-type"] == "application/json"
+
+    async def test_unknown_format_is_422(self, client: AsyncClient) -> None:
+        body = assert_problem(await client.get("/v1/jurisdictions?format=xml"), 422)
+        assert [e["loc"] for e in body["errors"]] == [["query", "format"]]
+
+
+@pytest.mark.usefixtures("world")
+class TestNotAcceptable:
+    @pytest.mark.parametrize("url", LISTS)
+    async def test_xml_on_a_list_is_406(self, client: AsyncClient, url: str) -> None:
+        body = assert_problem(await client.get(url, headers={"Accept": "application/xml"}), 406)
+        assert body["detail"] == (
+            "Cannot produce 'application/xml'; this endpoint serves application/json and text/csv."
+        )
+
+    @pytest.mark.parametrize("url", SINGLES + ["/v1/indices"])
+    async def test_xml_or_csv_on_a_single_resource_is_406(
+        self, client: AsyncClient, url: str
+    ) -> None:
+        for accept in ("application/xml", "text/csv"):
+            body = assert_problem(await client.get(url, headers={"Accept": accept}), 406)
+            assert body["detail"] == (
+                f"Cannot produce {accept!r}; this endpoint serves application/json."
+            )
+
+    async def test_wildcards_are_json(self, client: AsyncClient) -> None:
+        for accept in ("*/*", "application/*", "application/xml, */*;q=0.1"):
+            response = await client.get("/v1/jurisdictions/ZA", headers={"Accept": accept})
+            assert response.status_code == 200, accept
+            assert response.headers["content-type"] == "application/json"
+
+
+class TestCursorsAndLimits:
+    @pytest.mark.parametrize("url", LISTS)
+    @pytest.mark.parametrize(
+        "cursor", ["bm90LWpzb24", "!!!", encode_cursor(["a", "b", "c", "d", "e", "f"])]
+    )
+    @pytest.mark.usefixtures("world")
+    async def test_tampered_cursor_is_422_problem(
+        self, client: AsyncClient, url: str, cursor: str
+    ) -> None:
+        body = assert_problem(await client.get(_with(url, f"cursor={cursor}")), 422)
+        assert body["detail"] == "The cursor is not one this API issued; start again without it."
+        assert body["errors"] == [
+            {"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "cursor"}
+        ]
+
+    @pytest.mark.parametrize(
+        ("url", "cursor"),
+        [
+            ("/v1/features", [1]),
+            ("/v1/metrics", [1]),
+            ("/v1/sources", [1]),
+            ("/v1/jurisdictions", [1]),
+            ("/v1/changes", ["abc"]),
+            ("/v1/events", ["not-a-date", "x"]),
+            ("/v1/events", [1, "x"]),
+            ("/v1/features/zz_flag/values", ["ZA", "not-a-date"]),
+            ("/v1/jurisdictions/ZA/features", ["zz_flag", 20200101]),
+            ("/v1/metrics/zz_firms/observations", ["ZA", "zz_firms", "", "2024-13-01", "2024"]),
+            ("/v1/indices/zz_index/scores", ["x"]),
+            ("/v1/indices/zz_index/scores", [-1]),
+        ],
+    )
+    @pytest.mark.usefixtures("world")
+    @pytest.mark.xfail(
+        strict=True,
+        reason="a cursor that decodes to a JSON list of the right length but wrong types is "
+        "500 (or, for scores, a negative offset slices from the end): app/http.py "
+        "decode_cursor checks only the length, the services parse the parts unchecked",
+    )
+    async def test_cursor_with_parts_of_the_wrong_type_is_422(
+        self, app: Any, url: str, cursor: list[Any]
+    ) -> None:
+        transport = ASGITransport(app=app, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get(_with(url, f"cursor={encode_cursor(cursor)}"))
+        body = assert_problem(response, 422)
+        assert body["errors"][0]["loc"] == ["query", "cursor"]
+
+    @pytest.mark.parametrize("url", LISTS)
+    @pytest.mark.parametrize("limit", ["0", "501", "-1", "ten"])
+    @pytest.mark.usefixtures("world")
+    async def test_limit_out_of_range_is_422(
+        self, client: AsyncClient, url: str, limit: str
+    ) -> None:
+        body = assert_problem(await client.get(_with(url, f"limit={limit}")), 422)
+        assert [e["loc"] for e in body["errors"]] == [["query", "limit"]]
+
+    @pytest.mark.parametrize("url", LISTS)
+    @pytest.mark.usefixtures("world")
+    async def test_limit_bounds_are_accepted(self, client: AsyncClient, url: str) -> None:
+        for limit in ("1", "500"):
+            assert (await client.get(_with(url, f"limit={limit}"))).status_code == 200
+
+    @pytest.mark.usefixtures("world")
+    async def test_next_link_keeps_the_other_parameters(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/jurisdictions?region=africa&kind=country&limit=3")
+        link = response.headers["link"]
+        cursor = response.json()["next_cursor"]
+        assert link == (
+            f"<http://test/v1/jurisdictions?region=africa&kind=country&limit=3&cursor={cursor}>;"
+            ' rel="next"'
+        )
+
+    async def test_a_cursor_replaces_the_previous_one_in_the_link(
+        self, client: AsyncClient, world: None
+    ) -> None:
+        items, pages = await walk_pages(client, "/v1/jurisdictions?region=africa&limit=10")
+        assert [item["code"] for item in items] == [f"Z{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+        assert pages == 3
