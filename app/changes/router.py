@@ -44,8 +44,8 @@ async def list_changes(
     """Every write in order, with its actor and the entity's state before and after. To
     sync, keep the highest `id` you have seen and ask again with `since=<id>`."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=1)
-    after = max(since, int(position[0])) if position else since
+    position = decode_cursor(cursor, int)
+    after = max(since, position[0]) if position else since
     rows = await service.list_changes(session, since=after, entity=entity, limit=limit)
     return list_response(
         request,

@@ -1,3 +1,5 @@
+from datetime import date
+
 from fastapi import APIRouter, Request, Response
 
 from app.deps import (
@@ -44,7 +46,7 @@ async def list_events(
     """Laws enacted and in force, licences, consultations, enforcement, market entries and
     exits, across jurisdictions, in date order."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=2)
+    position = decode_cursor(cursor, date, str)
     start, end = period_range(from_, to)
     codes = parse_codes(jurisdictions)
     ids = (

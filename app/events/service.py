@@ -63,7 +63,6 @@ async def list_events(
         stmt = stmt.where(Event.kind.in_(kinds))
     if after is not None:
         stmt = stmt.where(
-            tuple_(Event.event_date, Event.slug)
-            > tuple_(literal(date.fromisoformat(after[0])), literal(after[1]))
+            tuple_(Event.event_date, Event.slug) > tuple_(literal(after[0]), literal(after[1]))
         )
     return [EventRead.model_validate(dict(row)) for row in (await session.execute(stmt)).mappings()]

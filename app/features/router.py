@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -57,7 +58,7 @@ async def list_features(
     """The regulatory taxonomy: every feature with its category, value type, allowed values
     (with their scores) and direction, ordered by key."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=1)
+    position = decode_cursor(cursor, str)
     rows = await service.list_features(
         session, category=category, after=position[0] if position else None, limit=limit
     )
@@ -108,7 +109,7 @@ async def list_feature_values(
     """The value of one feature in every jurisdiction (or those listed) in force on `as_of`,
     or its whole history with `history=true`; ordered by jurisdiction code, then valid_from."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=2)
+    position = decode_cursor(cursor, str, date)
     codes = parse_codes(jurisdictions)
     feature_id = await service.feature_id_for(session, key)
     ids = (

@@ -126,7 +126,7 @@ async def list_jurisdiction_values(
         stmt = stmt.where(
             or_(
                 Feature.key > key,
-                (Feature.key == key) & (FeatureValue.valid_from > date.fromisoformat(valid_from)),
+                (Feature.key == key) & (FeatureValue.valid_from > valid_from),
             )
         )
     stmt = stmt.order_by(Feature.key, FeatureValue.valid_from).limit(limit + 1)
@@ -151,8 +151,7 @@ async def list_feature_values(
         stmt = stmt.where(
             or_(
                 Jurisdiction.code > code,
-                (Jurisdiction.code == code)
-                & (FeatureValue.valid_from > date.fromisoformat(valid_from)),
+                (Jurisdiction.code == code) & (FeatureValue.valid_from > valid_from),
             )
         )
     stmt = stmt.order_by(Jurisdiction.code, FeatureValue.valid_from).limit(limit + 1)

@@ -129,7 +129,7 @@ async def get_index_scores(
     the weights, transforms, enum tables and min/max used, so every number can be recomputed.
     """
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=1)
+    position = decode_cursor(cursor, int)
     result = await score_response(
         session,
         key=key,
@@ -138,7 +138,7 @@ async def get_index_scores(
         weights=parse_weights(weights),
         min_coverage=min_coverage,
     )
-    start = int(position[0]) if position else 0
+    start = position[0] if position else 0
     page = result.items[start : start + limit]
     next_cursor = None
     if start + limit < len(result.items):

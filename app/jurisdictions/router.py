@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -97,7 +98,7 @@ async def list_jurisdictions(
     next page's URL.
     """
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=1)
+    position = decode_cursor(cursor, str)
     rows = await service.list_jurisdictions(
         session,
         region=region,
@@ -158,7 +159,7 @@ async def list_jurisdiction_features(
     """The jurisdiction's feature values in force on `as_of` (default today), or its whole
     history with `history=true`; ordered by feature key, then valid_from."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=2)
+    position = decode_cursor(cursor, str, date)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
     rows = await features_service.list_jurisdiction_values(
         session,
@@ -205,7 +206,7 @@ async def list_jurisdiction_observations(
     """The jurisdiction's observations of every metric (or those listed), ordered by metric,
     counterpart and period; `mrv=N` keeps the N most recent of each series."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=5)
+    position = decode_cursor(cursor, str, str, str, date, str)
     start, end = period_range(from_, to)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
     keys = parse_keys(metrics, name="metrics")
@@ -255,7 +256,7 @@ async def list_jurisdiction_events(
 ) -> EventList:
     """The jurisdiction's regulatory events in date order."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=2)
+    position = decode_cursor(cursor, date, str)
     start, end = period_range(from_, to)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
     rows = await events_service.list_events(

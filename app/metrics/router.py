@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -47,7 +48,7 @@ async def list_metrics(
 ) -> MetricList:
     """Every metric with its unit, frequency and direction, ordered by key."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=1)
+    position = decode_cursor(cursor, str)
     rows = await service.list_metrics(session, after=position[0] if position else None, limit=limit)
     return list_response(
         request,
@@ -102,7 +103,7 @@ async def list_metric_observations(
     most recent observations of each series.
     """
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=5)
+    position = decode_cursor(cursor, str, str, str, date, str)
     start, end = period_range(from_, to)
     metric_ids = await service.metric_ids_for(session, [key])
     codes = parse_codes(jurisdictions)

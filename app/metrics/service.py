@@ -153,7 +153,7 @@ async def list_observations(
                 literal(j),
                 literal(m),
                 literal(c),
-                literal(date.fromisoformat(period_start)),
+                literal(period_start),
                 literal(period),
             )
         )

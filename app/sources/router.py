@@ -37,7 +37,7 @@ async def list_sources(
 ) -> SourceList:
     """Every source cited by a value, observation or event, ordered by id."""
     as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, arity=1)
+    position = decode_cursor(cursor, str)
     rows = await service.list_sources(
         session, kind=kind, q=q, after=position[0] if position else None, limit=limit
     )
