@@ -60,7 +60,8 @@ class ConditionalGetMiddleware:
         etag = headers.get("etag") or body_etag(body)
         headers["ETag"] = etag
         headers["Cache-Control"] = self.cache_control
-        headers["Vary"] = "Accept, Accept-Encoding, Authorization"
+        # GZipMiddleware adds Accept-Encoding to Vary on the responses it compresses.
+        headers["Vary"] = "Accept, Authorization"
         if _matches(request_headers.get("if-none-match", ""), etag):
             not_modified = MutableHeaders()
             for name in ("etag", "cache-control", "vary", "link"):

@@ -267,12 +267,49 @@ async def _unhandled(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+# PostgreSQL's integrity errors, by SQLSTATE: conflicts with stored data are 409, a value
+# outside a CHECK constraint is a 422. The constraint name comes from the driver's
+# diagnostics, never from parsing the message.
+_INTEGRITY = {"23505": 409, "23P01": 409, "23503": 409, "23514": 422, "23502": 422}
+
+
+async def _integrity_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, sa_exc.IntegrityError)
+    cause = getattr(error.orig, "__cause__", None) or error.orig
+    sqlstate = getattr(cause, "sqlstate", None)
+    constraint = getattr(cause, "constraint_name", None)
+    status = _INTEGRITY.get(str(sqlstate), 409)
+    known = _HTTP_TYPES[status]
+    what = {
+        "23505": "an entity with this identifier already exists",
+        "23P01": "validity intervals of one jurisdiction and feature would overlap",
+        "23503": "it refers to, or is referred to by, other stored data",
+        "23514": "a value is outside its allowed range",
+        "23502": "a required value is missing",
+    }.get(str(sqlstate), "it conflicts with stored data")
+    log.info("integrity error %s on %s", constraint, request.url.path)
+    return problem_response(
+        request,
+        status=status,
+        title=known.title,
+        type_=known.type,
+        detail=f"Not stored: {what} (constraint {constraint}).",
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unhandled)
-    for error_type in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError, TimeoutError):
+    for error_type in (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
+        OSError,
+        TimeoutError,
+    ):
         app.add_exception_handler(error_type, _unhandled)
 
 

@@ -178,3 +178,9 @@ def list_response(
 def today() -> date:
     """The date `as_of` defaults to (UTC)."""
     return datetime.now(UTC).date()
+
+
+def resource_etag(model: BaseModel) -> str:
+    """The ETag of a single resource's representation: GET sets it, If-Match is checked
+    against it."""
+    return strong_etag(model.model_dump(mode="json"))

@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from app import health
+from app.auth import READ_ACCESS
 from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
 from app.conditional import ConditionalGetMiddleware
@@ -15,12 +16,43 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
+from app.events.write_router import router as events_writes
 from app.features.router import router as features_router
+from app.features.write_router import router as features_writes
+from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
+from app.indices.write_router import router as indices_writes
 from app.jurisdictions.router import router as jurisdictions_router
+from app.jurisdictions.write_router import router as jurisdictions_writes
+from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
+from app.metrics.write_router import router as metrics_writes
+from app.protection import BodyLimitMiddleware, RateLimitMiddleware, SecurityHeadersMiddleware
 from app.scenarios.router import router as scenarios_router
 from app.sources.router import router as sources_router
+from app.sources.write_router import router as sources_writes
+
+READ_ROUTERS = (
+    jurisdictions_router,
+    features_router,
+    metrics_router,
+    sources_router,
+    events_router,
+    changes_router,
+    compare_router,
+    indices_router,
+    scenarios_router,
+)
+WRITE_ROUTERS = (
+    jurisdictions_writes,
+    features_writes,
+    metrics_writes,
+    sources_writes,
+    events_writes,
+    indices_writes,
+    imports_router,
+    keys_router,
+)
 
 DESCRIPTION = """
 Compare jurisdictions for virtual-asset business: who regulates what, under which law
@@ -65,30 +97,30 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
-    # Added first = innermost: the ETag is computed on the uncompressed body, then gzipped.
+    # Added first = innermost. On the way in: CORS, security headers, rate limit, body limit,
+    # gzip, conditional GET; the ETag is computed on the uncompressed body.
     app.add_middleware(
         ConditionalGetMiddleware, max_age=settings.cache_max_age, public=settings.public_read
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        import_bytes=settings.max_import_bytes,
+    )
+    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Link", "Retry-After"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After"],
         )
     app.include_router(health.router)
-    for router in (
-        jurisdictions_router,
-        features_router,
-        metrics_router,
-        sources_router,
-        events_router,
-        changes_router,
-        compare_router,
-        indices_router,
-        scenarios_router,
-    ):
+    for router in READ_ROUTERS:
+        app.include_router(router, dependencies=[READ_ACCESS])
+    for router in WRITE_ROUTERS:
         app.include_router(router)
     return app

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -258,3 +259,27 @@ class Dataset(BaseModel):
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in ENTITY_FILES}
+
+
+def body_model(record: type[Record], name: str, *, drop: str, doc: str) -> type[Record]:
+    """A request-body model: `record`'s fields less its identifier (taken from the path).
+    The full record, with every rule, is built from it before anything is stored."""
+    fields: Any = {
+        field_name: (info.annotation, info)
+        for field_name, info in record.model_fields.items()
+        if field_name != drop
+    }
+    model: type[Record] = create_model(name, __base__=Record, __doc__=doc, **fields)
+    return model
+
+
+def patch_model(record: type[Record], name: str, *, drop: str, doc: str) -> type[Record]:
+    """Like body_model, with every field optional: only the fields sent are changed."""
+    annotations: dict[str, Any] = {
+        field_name: info.annotation
+        for field_name, info in record.model_fields.items()
+        if field_name != drop
+    }
+    fields: Any = {field_name: (kind | None, None) for field_name, kind in annotations.items()}
+    model: type[Record] = create_model(name, __base__=Record, __doc__=doc, **fields)
+    return model

@@ -27,6 +27,7 @@ async def list_events(
     kinds: Sequence[str] | None,
     after: list[Any] | None,
     limit: int,
+    ids: list[int] | None = None,
 ) -> list[EventRead]:
     """Events by date then id, filtered; `limit + 1` rows."""
     source_ids = (
@@ -61,8 +62,27 @@ async def list_events(
         stmt = stmt.where(Event.event_date <= end)
     if kinds:
         stmt = stmt.where(Event.kind.in_(kinds))
+    if ids is not None:
+        stmt = stmt.where(Event.id.in_(ids))
     if after is not None:
         stmt = stmt.where(
             tuple_(Event.event_date, Event.slug) > tuple_(literal(after[0]), literal(after[1]))
         )
     return [EventRead.model_validate(dict(row)) for row in (await session.execute(stmt)).mappings()]
+
+
+async def get_event(session: AsyncSession, event_id: str) -> EventRead:
+    """One event by id (it must exist)."""
+    stmt = select(Event.id).where(Event.slug == event_id)
+    internal = await session.scalar(stmt)
+    rows = await list_events(
+        session,
+        jurisdiction_ids=None,
+        start=None,
+        end=None,
+        kinds=None,
+        after=None,
+        limit=100_000,
+        ids=[internal] if internal else [],
+    )
+    return rows[0]

@@ -18,7 +18,14 @@ from app.errors import error_responses
 from app.features import service
 from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
-from app.http import CSV_CONTENT, decode_cursor, list_response, today, wants_csv
+from app.http import (
+    CSV_CONTENT,
+    decode_cursor,
+    list_response,
+    resource_etag,
+    today,
+    wants_csv,
+)
 from app.jurisdictions import service as jurisdictions_service
 from app.schemas_common import Key, parse_codes
 
@@ -82,9 +89,11 @@ async def list_features(
     response_model=FeatureRead,
     responses=error_responses(404, 406, 422, 503),
 )
-async def get_feature(key: KeyPath, session: ReadSessionDep) -> FeatureRead:
+async def get_feature(key: KeyPath, response: Response, session: ReadSessionDep) -> FeatureRead:
     """One feature definition."""
-    return await service.get_feature(session, key)
+    feature = await service.get_feature(session, key)
+    response.headers["ETag"] = resource_etag(feature)
+    return feature
 
 
 @router.get(

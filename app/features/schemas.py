@@ -3,6 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
 from app.http import Page
 from app.models_common import Confidence
@@ -108,3 +109,50 @@ VALUE_CSV = (
 
 class FeatureValueList(Page[FeatureValueRead]):
     """A page of feature values."""
+
+
+FeatureWrite = body_model(
+    FeatureRecord,
+    "FeatureWrite",
+    drop="key",
+    doc="A feature definition to create or replace (the key is in the path).",
+)
+
+
+class FeatureValueWrite(BaseModel):
+    """A jurisdiction's new value of a feature from `valid_from` on. The interval in force on
+    that day is closed on it; history is kept, never overwritten."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "value": True,
+                    "valid_from": "2026-01-01",
+                    "valid_to": None,
+                    "note": "Sandbox launched.",
+                    "source_ids": ["hk-sfc-sandbox"],
+                    "confidence": "verified",
+                }
+            ]
+        },
+    )
+
+    value: Any = Field(description="Typed by the feature's value_type.")
+    valid_from: date
+    valid_to: date | None = Field(
+        default=None, description="Exclusive end, if already known; null = until changed."
+    )
+    note: str | None = Field(default=None, max_length=20_000)
+    source_ids: list[str] = Field(min_length=1, max_length=50)
+    confidence: Confidence
+
+
+class FeatureValueHistory(BaseModel):
+    """One jurisdiction's value of one feature: in force today, and every interval."""
+
+    jurisdiction_code: str
+    feature_key: str
+    in_force: FeatureValueRead | None = Field(description="The value in force today, if any.")
+    history: list[FeatureValueRead] = Field(description="Every interval, oldest first.")

@@ -1,16 +1,17 @@
 """Feature definitions and feature values (reads)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.dataset.schemas import FeatureValueRecord
 from app.errors import NotFoundError
 from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.features.rules import value_score
-from app.features.schemas import FeatureRead, FeatureValueRead
+from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueRead
 from app.jurisdictions.models import Jurisdiction
 from app.sources.models import Source
 
@@ -156,3 +157,94 @@ async def list_feature_values(
         )
     stmt = stmt.order_by(Jurisdiction.code, FeatureValue.valid_from).limit(limit + 1)
     return [to_value_read(row) for row in await session.execute(stmt)]
+
+
+async def get_history(session: AsyncSession, *, code: str, key: str) -> FeatureValueHistory:
+    """Every interval of one jurisdiction's value of one feature, and the one in force today;
+    a 404 naming an unknown code or key."""
+    from app.jurisdictions import service as jurisdictions_service
+
+    jurisdiction_id = await jurisdictions_service.jurisdiction_id_for(session, code)
+    feature_id = await feature_id_for(session, key)
+    rows = await session.execute(
+        values_query(as_of=None)
+        .where(
+            FeatureValue.jurisdiction_id == jurisdiction_id, FeatureValue.feature_id == feature_id
+        )
+        .order_by(FeatureValue.valid_from)
+    )
+    history = [to_value_read(row) for row in rows]
+    today = datetime.now(UTC).date()
+    in_force = next(
+        (
+            v
+            for v in history
+            if v.valid_from <= today and (v.valid_to is None or v.valid_to > today)
+        ),
+        None,
+    )
+    return FeatureValueHistory(
+        jurisdiction_code=code, feature_key=key, in_force=in_force, history=history
+    )
+
+
+def as_record(value: FeatureValueRead) -> FeatureValueRecord:
+    return FeatureValueRecord(
+        jurisdiction_code=value.jurisdiction_code,
+        feature_key=value.feature_key,
+        value=value.value,
+        valid_from=value.valid_from,
+        valid_to=value.valid_to,
+        note=value.note,
+        source_ids=value.source_ids,
+        confidence=value.confidence,
+    )
+
+
+async def lock_pair(session: AsyncSession, *, code: str, key: str) -> None:
+    """Serialise writers of one jurisdiction's feature until the transaction ends, so that
+    concurrent PUTs each see the interval the previous one opened."""
+    from app.jurisdictions import service as jurisdictions_service
+
+    jurisdiction_id = await jurisdictions_service.jurisdiction_id_for(session, code)
+    feature_id = await feature_id_for(session, key)
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:j, :f)"), {"j": jurisdiction_id, "f": feature_id}
+    )
+
+
+def plan_new_interval(
+    history: list[FeatureValueRead], new: FeatureValueRecord
+) -> list[FeatureValueRecord] | None:
+    """The records to write for `new`: the interval in force on its valid_from closed on
+    that day, then `new`. None when `new` is already stored exactly. ConflictError when it
+    would rewrite history or overlap a later interval."""
+    from app.errors import ConflictError
+
+    same_start = next((v for v in history if v.valid_from == new.valid_from), None)
+    if same_start is not None:
+        if as_record(same_start) == new:
+            return None
+        raise ConflictError(
+            f"An interval of {new.feature_key} for {new.jurisdiction_code} already starts on "
+            f"{new.valid_from}; history is not overwritten: use a later valid_from."
+        )
+    later = [v for v in history if v.valid_from > new.valid_from]
+    if later and (new.valid_to is None or new.valid_to > later[0].valid_from):
+        raise ConflictError(
+            f"A later interval starts on {later[0].valid_from}; set valid_to on or before "
+            "that day to insert an earlier one."
+        )
+    records: list[FeatureValueRecord] = []
+    current = next(
+        (
+            v
+            for v in history
+            if v.valid_from < new.valid_from and (v.valid_to is None or v.valid_to > new.valid_from)
+        ),
+        None,
+    )
+    if current is not None:
+        records.append(as_record(current).model_copy(update={"valid_to": new.valid_from}))
+    records.append(new)
+    return records

@@ -19,6 +19,7 @@ from app.http import (
     decode_cursor,
     encode_cursor,
     next_link,
+    resource_etag,
     today,
     wants_csv,
 )
@@ -78,9 +79,11 @@ async def list_indices(session: ReadSessionDep) -> IndexList:
     dependencies=[JSON_ONLY],
     responses=error_responses(404, 406, 422, 503),
 )
-async def get_index(key: KeyPath, session: ReadSessionDep) -> IndexRead:
+async def get_index(key: KeyPath, response: Response, session: ReadSessionDep) -> IndexRead:
     """One index definition."""
-    return await service.get_index(session, key)
+    index = await service.get_index(session, key)
+    response.headers["ETag"] = resource_etag(index)
+    return index
 
 
 @router.get(

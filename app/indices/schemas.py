@@ -3,6 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.dataset.schemas import IndexRecord, body_model
 from app.http import Page
 from app.indices.models import ComponentKind, Transform
 
@@ -101,3 +102,11 @@ class IndexScores(Page[ScoreItem]):
     as_of: date
     weights: dict[str, float] = Field(description="The weights used, renormalised to sum 1.")
     components: list[ComponentUsed]
+
+
+IndexWrite = body_model(
+    IndexRecord,
+    "IndexWrite",
+    drop="key",
+    doc="An index definition to create or replace (the key is in the path).",
+)

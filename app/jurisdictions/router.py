@@ -23,7 +23,7 @@ from app.events import service as events_service
 from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
 from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureValueList
+from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
 from app.http import (
     CSV_CONTENT,
     csv_response,
@@ -31,6 +31,7 @@ from app.http import (
     list_response,
     next_link,
     paginate,
+    resource_etag,
     today,
     wants_csv,
 )
@@ -131,10 +132,14 @@ async def list_jurisdictions(
     response_model=JurisdictionProfile,
     responses=error_responses(404, 406, 422, 503),
 )
-async def get_jurisdiction(code: CodePath, session: ReadSessionDep) -> JurisdictionProfile:
+async def get_jurisdiction(
+    code: CodePath, response: Response, session: ReadSessionDep
+) -> JurisdictionProfile:
     """A jurisdiction with its regulators, counts of the data held on it, its subdivisions and
     the latest observation of each of its (non-bilateral) metrics."""
-    return await service.get_jurisdiction_profile(session, code)
+    profile = await service.get_jurisdiction_profile(session, code)
+    response.headers["ETag"] = resource_etag(profile)
+    return profile
 
 
 @router.get(
@@ -278,3 +283,23 @@ async def list_jurisdiction_events(
         as_csv=as_csv,
         columns=EVENT_CSV,
     )
+
+
+@router.get(
+    "/{code}/features/{key}",
+    operation_id="getJurisdictionFeature",
+    summary="A jurisdiction's value of one feature, with its history",
+    response_model=FeatureValueHistory,
+    dependencies=[JSON_ONLY],
+    responses=error_responses(404, 406, 422, 503),
+)
+async def get_jurisdiction_feature(
+    code: CodePath,
+    key: Annotated[Key, Path(description="Feature key.")],
+    response: Response,
+    session: ReadSessionDep,
+) -> FeatureValueHistory:
+    """The value in force today and every interval of the history, oldest first."""
+    history = await features_service.get_history(session, code=code, key=key)
+    response.headers["ETag"] = resource_etag(history)
+    return history

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.dataset.schemas import JurisdictionRecord, body_model, patch_model
 from app.http import Page
 from app.jurisdictions.models import JurisdictionKind, Region
 from app.models_common import Confidence
@@ -92,3 +93,17 @@ class JurisdictionProfile(JurisdictionRead):
 
 class JurisdictionList(Page[JurisdictionRead]):
     """A page of jurisdictions, ordered by code."""
+
+
+JurisdictionWrite = body_model(
+    JurisdictionRecord,
+    "JurisdictionWrite",
+    drop="code",
+    doc="A jurisdiction to create or replace (the code is in the path).",
+)
+JurisdictionPatch = patch_model(
+    JurisdictionRecord,
+    "JurisdictionPatch",
+    drop="code",
+    doc="Fields of a jurisdiction to change; fields not sent keep their value.",
+)

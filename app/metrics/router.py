@@ -17,7 +17,7 @@ from app.deps import (
     period_range,
 )
 from app.errors import error_responses
-from app.http import CSV_CONTENT, decode_cursor, list_response, wants_csv
+from app.http import CSV_CONTENT, decode_cursor, list_response, resource_etag, wants_csv
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
@@ -70,9 +70,11 @@ async def list_metrics(
     response_model=MetricRead,
     responses=error_responses(404, 406, 422, 503),
 )
-async def get_metric(key: KeyPath, session: ReadSessionDep) -> MetricRead:
+async def get_metric(key: KeyPath, response: Response, session: ReadSessionDep) -> MetricRead:
     """One metric definition."""
-    return await service.get_metric(session, key)
+    metric = await service.get_metric(session, key)
+    response.headers["ETag"] = resource_etag(metric)
+    return metric
 
 
 @router.get(

@@ -2,6 +2,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.dataset.schemas import MetricRecord, ObservationRecord, body_model
 from app.http import Page
 from app.metrics.models import Frequency
 from app.models_common import Confidence
@@ -91,3 +92,35 @@ OBSERVATION_CSV = (
 
 class ObservationList(Page[ObservationRead]):
     """A page of observations, ordered by jurisdiction, metric, counterpart and period."""
+
+
+MetricWrite = body_model(
+    MetricRecord,
+    "MetricWrite",
+    drop="key",
+    doc="A metric definition to create or replace (the key is in the path).",
+)
+ObservationWrite = body_model(
+    ObservationRecord,
+    "ObservationWrite",
+    drop="metric_key",
+    doc="One observation of the metric in the path.",
+)
+
+
+class ObservationBatch(BaseModel):
+    """Observations to upsert, by (jurisdiction, period, counterpart)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    observations: list[ObservationWrite] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=10_000
+    )
+
+
+class BatchResult(BaseModel):
+    """What a batch upsert did."""
+
+    created: int
+    updated: int
+    unchanged: int

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.deps import DEFAULT_LIMIT, JSON_ONLY, CursorQuery, FormatQuery, LimitQuery, ReadSessionDep
 from app.errors import error_responses
-from app.http import CSV_CONTENT, decode_cursor, list_response, wants_csv
+from app.http import CSV_CONTENT, decode_cursor, list_response, resource_etag, wants_csv
 from app.schemas_common import Slug
 from app.sources import service
 from app.sources.models import SourceKind
@@ -63,7 +63,10 @@ async def list_sources(
 )
 async def get_source(
     id: Annotated[Slug, Path(description="Source id.", examples=["hk-sfc-vatp-2023"])],
+    response: Response,
     session: ReadSessionDep,
 ) -> SourceRead:
     """One source with its publisher, URL, dates and reliability note."""
-    return await service.get_source(session, id)
+    source = await service.get_source(session, id)
+    response.headers["ETag"] = resource_etag(source)
+    return source

@@ -2,6 +2,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.dataset.schemas import SourceRecord, body_model
 from app.http import Page
 from app.sources.models import SourceKind
 
@@ -39,3 +40,11 @@ class SourceRead(BaseModel):
 
 class SourceList(Page[SourceRead]):
     """A page of sources, ordered by id."""
+
+
+SourceWrite = body_model(
+    SourceRecord,
+    "SourceWrite",
+    drop="id",
+    doc="A source to create or replace (the id is in the path).",
+)

@@ -1,0 +1,39 @@
+"""Writes to the timeline (scope `write`)."""
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from app.auth import WriteKey
+from app.dataset.schemas import EventRecord
+from app.deps import SessionDep
+from app.errors import ConflictError, error_responses
+from app.events import service
+from app.events.models import Event
+from app.events.schemas import EventRead
+from app.writes import apply
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+@router.post(
+    "",
+    operation_id="createEvent",
+    summary="Add an event to the timeline",
+    response_model=EventRead,
+    status_code=201,
+    responses=error_responses(400, 401, 403, 409, 413, 422, 429, 503),
+)
+async def create_event(
+    body: EventRecord,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> EventRead:
+    """Add a dated event (a law enacted or in force, a licence, an enforcement action, a
+    market entry or exit...) with its sources. 409 if the id is taken."""
+    if await session.scalar(select(Event.id).where(Event.slug == body.id)) is not None:
+        raise ConflictError(f"An event with id {body.id!r} already exists.")
+    await apply(request, session, caller.id, events=[body])
+    response.headers["Location"] = f"/v1/events?jurisdictions={body.jurisdiction_code}"
+    return await service.get_event(session, body.id)

@@ -1,0 +1,53 @@
+"""Writes to composite indices (scope `write`)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response
+
+from app.auth import WriteKey
+from app.dataset.schemas import IndexRecord
+from app.deps import SessionDep
+from app.errors import error_responses
+from app.indices import service
+from app.indices.router import KeyPath
+from app.indices.schemas import IndexRead, IndexWrite
+from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+
+router = APIRouter(prefix="/v1/indices", tags=["indices"])
+
+
+@router.put(
+    "/{key}",
+    operation_id="putIndex",
+    summary="Create or replace a composite index",
+    response_model=IndexRead,
+    responses={
+        201: {"model": IndexRead, "description": "Created."},
+        **error_responses(400, 401, 403, 409, 412, 413, 422, 429, 503),
+    },
+)
+async def put_index(
+    key: KeyPath,
+    body: Annotated[IndexWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> IndexRead:
+    """Create the index or replace its components, weights and methodology. Each component
+    must name an existing feature or metric, with a transform that fits its type (enum_score
+    for enums, boolean for booleans, minmax/log_minmax/rank for numbers and metrics).
+    Honours If-Match."""
+    try:
+        current: IndexRead | None = await service.get_index(session, key)
+    except service.IndexNotFound:
+        current = None
+    check_if_match(request, current)
+    record = build_record(IndexRecord, {**fields_of(body), "key": key})
+    await apply(request, session, caller.id, indices=[record])
+    stored = await service.get_index(session, key)
+    if current is None:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/indices/{key}"
+    set_etag(response, stored)
+    return stored

@@ -1,0 +1,142 @@
+"""Writes to jurisdictions (scope `write`): create or replace, patch, delete."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import aliased
+
+from app.auth import WriteKey
+from app.changes import service as changes_service
+from app.dataset.loader import read_database
+from app.dataset.schemas import JurisdictionRecord
+from app.deps import SessionDep
+from app.errors import ConflictError, error_responses
+from app.jurisdictions import service
+from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.router import CodePath
+from app.jurisdictions.schemas import JurisdictionPatch, JurisdictionProfile, JurisdictionWrite
+from app.metrics.models import Observation
+from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+
+router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
+
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
+
+
+async def _current(session: Any, code: str) -> JurisdictionProfile | None:
+    try:
+        return await service.get_jurisdiction_profile(session, code)
+    except service.JurisdictionNotFound:
+        return None
+
+
+async def _record(session: Any, code: str) -> JurisdictionRecord | None:
+    stored = await read_database(session, ["jurisdictions"])
+    return next((j for j in stored.jurisdictions if j.code == code), None)
+
+
+@router.put(
+    "/{code}",
+    operation_id="putJurisdiction",
+    summary="Create or replace a jurisdiction",
+    response_model=JurisdictionProfile,
+    responses={201: {"model": JurisdictionProfile, "description": "Created."}, **WRITE_ERRORS},
+)
+async def put_jurisdiction(
+    code: CodePath,
+    body: Annotated[JurisdictionWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> JurisdictionProfile:
+    """Create the jurisdiction, or replace all its fields and regulators. Honours If-Match."""
+    current = await _current(session, code)
+    check_if_match(request, current)
+    record = build_record(JurisdictionRecord, {**fields_of(body), "code": code})
+    await apply(request, session, caller.id, jurisdictions=[record])
+    profile = await service.get_jurisdiction_profile(session, code)
+    if current is None:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/jurisdictions/{code}"
+    set_etag(response, profile)
+    return profile
+
+
+@router.patch(
+    "/{code}",
+    operation_id="patchJurisdiction",
+    summary="Change some fields of a jurisdiction",
+    response_model=JurisdictionProfile,
+    responses=WRITE_ERRORS,
+)
+async def patch_jurisdiction(
+    code: CodePath,
+    body: Annotated[JurisdictionPatch, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> JurisdictionProfile:
+    """Change the fields sent; the others keep their values. Honours If-Match."""
+    current = await service.get_jurisdiction_profile(session, code)
+    check_if_match(request, current)
+    stored = await _record(session, code)
+    assert stored is not None
+    changes = fields_of(body, only_sent=True)
+    record = build_record(JurisdictionRecord, {**stored.model_dump(), **changes})
+    await apply(request, session, caller.id, jurisdictions=[record])
+    profile = await service.get_jurisdiction_profile(session, code)
+    set_etag(response, profile)
+    return profile
+
+
+@router.delete(
+    "/{code}",
+    operation_id="deleteJurisdiction",
+    summary="Delete a jurisdiction",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+async def delete_jurisdiction(
+    code: CodePath, request: Request, session: SessionDep, caller: WriteKey
+) -> Response:
+    """Delete a jurisdiction with its own data (regulators, feature values, observations,
+    events). Refused with 409 while other jurisdictions depend on it: subdivisions or zones
+    within it, or observations naming it as counterpart. Honours If-Match."""
+    current = await service.get_jurisdiction_profile(session, code)
+    check_if_match(request, current)
+    jurisdiction_id = await service.jurisdiction_id_for(session, code)
+    child = aliased(Jurisdiction)
+    children = list(
+        await session.scalars(
+            select(child.code).where(child.parent_id == jurisdiction_id).order_by(child.code)
+        )
+    )
+    counterparts = await session.scalar(
+        select(func.count())
+        .select_from(Observation)
+        .where(Observation.counterpart_id == jurisdiction_id)
+    )
+    blockers = []
+    if children:
+        blockers.append(f"it contains {', '.join(children)} (delete or re-parent them first)")
+    if counterparts:
+        blockers.append(
+            f"{counterparts} observation(s) of other jurisdictions name it as counterpart"
+        )
+    if blockers:
+        raise ConflictError(f"Cannot delete {code}: {'; '.join(blockers)}.")
+    before = await _record(session, code)
+    await session.execute(delete(Jurisdiction).where(Jurisdiction.id == jurisdiction_id))
+    await changes_service.record_change(
+        session,
+        actor=caller.id,
+        entity="jurisdiction",
+        entity_key=code,
+        action="delete",
+        before=before.model_dump(mode="json") if before else None,
+        after=None,
+    )
+    return Response(status_code=204)

@@ -1,0 +1,81 @@
+"""Writes to metrics (scope `write`): definitions and batches of observations."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Request, Response
+
+from app.auth import WriteKey
+from app.dataset.schemas import MetricRecord, ObservationRecord
+from app.deps import SessionDep
+from app.errors import error_responses
+from app.metrics import service
+from app.metrics.schemas import BatchResult, MetricRead, MetricWrite, ObservationBatch
+from app.schemas_common import Key
+from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+
+router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
+
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
+KeyPath = Annotated[Key, Path(description="Metric key.", examples=["licensed_vasp_count"])]
+
+
+@router.put(
+    "/{key}",
+    operation_id="putMetric",
+    summary="Create or replace a metric definition",
+    response_model=MetricRead,
+    responses={201: {"model": MetricRead, "description": "Created."}, **WRITE_ERRORS},
+)
+async def put_metric(
+    key: KeyPath,
+    body: Annotated[MetricWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> MetricRead:
+    """Create the metric or replace its definition. Honours If-Match."""
+    try:
+        current: MetricRead | None = await service.get_metric(session, key)
+    except service.MetricNotFound:
+        current = None
+    check_if_match(request, current)
+    record = build_record(MetricRecord, {**fields_of(body), "key": key})
+    await apply(request, session, caller.id, metrics=[record])
+    stored = await service.get_metric(session, key)
+    if current is None:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/metrics/{key}"
+    set_etag(response, stored)
+    return stored
+
+
+@router.post(
+    "/{key}/observations",
+    operation_id="upsertObservations",
+    summary="Add or update observations of a metric",
+    response_model=BatchResult,
+    responses=WRITE_ERRORS,
+)
+async def upsert_observations(
+    key: KeyPath,
+    body: ObservationBatch,
+    request: Request,
+    session: SessionDep,
+    caller: WriteKey,
+) -> BatchResult:
+    """Upsert a batch by (jurisdiction, period, counterpart): new ones are created, changed
+    ones updated, identical ones left alone. All or nothing: one invalid observation rejects
+    the batch with a 422 naming it."""
+    await service.metric_ids_for(session, [key])
+    records = [
+        build_record(ObservationRecord, {**fields_of(o), "metric_key": key})
+        for o in body.observations
+    ]
+    report = await apply(request, session, caller.id, observations=records)
+    counts = report.counts.get("observations")
+    return BatchResult(
+        created=counts.created if counts else 0,
+        updated=counts.updated if counts else 0,
+        unchanged=counts.unchanged if counts else 0,
+    )

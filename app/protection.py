@@ -1,0 +1,185 @@
+"""Request limits as ASGI middleware: body size (413), rate limits (429), security headers.
+
+Rate limits use the `limits` library: in memory per process by default, or in Redis when
+REDIS_URL is set, so that every worker and replica shares one budget per caller. A caller is
+its API key id when it sends one, else its address.
+"""
+
+import json
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings
+
+log = logging.getLogger("juriscope.protection")
+
+UNLIMITED_PATHS = ("/healthz", "/readyz")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"cross-origin"),
+]
+
+
+async def _problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    title: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps(
+        {
+            "type": f"/problems/{title.lower().replace(' ', '-')}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path"),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """413 for request bodies over the limit (a larger one for imports), by Content-Length
+    or, when streamed, by counting."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, import_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.import_bytes = import_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.import_bytes if scope["path"] == "/v1/imports" else self.max_bytes
+        detail = f"The request body is over the limit of {limit} bytes."
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _problem(send, scope, 413, "Content Too Large", detail)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _problem(send, scope, 413, "Content Too Large", detail)
+
+
+def _storage(settings: Settings) -> Storage:
+    if settings.redis_url:
+        uri = settings.redis_url.replace("redis://", "async+redis://", 1).replace(
+            "rediss://", "async+rediss://", 1
+        )
+        return RedisStorage(uri, implementation="redispy", wrap_exceptions=True)
+    return MemoryStorage()
+
+
+class RateLimitMiddleware:
+    """429 with Retry-After when a caller goes over its read or write budget."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.limiter = SlidingWindowCounterRateLimiter(_storage(settings))
+        self.reads: RateLimitItem = parse(settings.rate_limit)
+        self.writes: RateLimitItem = parse(settings.write_rate_limit)
+
+    @staticmethod
+    def _caller(scope: Scope) -> str:
+        authorization = Headers(scope=scope).get("authorization", "")
+        token = authorization.removeprefix("Bearer ").strip()
+        parts = token.split("_")
+        if len(parts) == 3 and parts[0] == "jsk":
+            return f"key:{parts[1]}"
+        client = scope.get("client")
+        return f"ip:{client[0] if client else 'unknown'}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        item = self.writes if scope["method"] in WRITE_METHODS else self.reads
+        caller = self._caller(scope)
+        try:
+            allowed = await self.limiter.hit(item, item.namespace, caller)
+        except Exception as error:  # a rate-limit store outage must not take the API down
+            log.warning("rate limiter unavailable, allowing: %s", error)
+            allowed = True
+        if not allowed:
+            stats = await self.limiter.get_window_stats(item, item.namespace, caller)
+            retry = max(1, math.ceil(stats.reset_time - time.time()))
+            await _problem(
+                send,
+                scope,
+                429,
+                "Too Many Requests",
+                f"Rate limit of {item} exceeded for this caller; retry in {retry} s.",
+                headers=[
+                    (b"retry-after", str(retry).encode()),
+                    (b"ratelimit-limit", str(item.amount).encode()),
+                    (b"ratelimit-remaining", b"0"),
+                ],
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name.decode(), value.decode())
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

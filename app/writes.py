@@ -1,0 +1,86 @@
+"""What every write shares: building records with the dataset rules, applying them through
+the loader (one set of rules, one change record per entity), and If-Match."""
+
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from app.dataset import loader
+from app.dataset.io import DatasetInvalid, Issue
+from app.dataset.schemas import Dataset, Record
+from app.errors import ConflictError, PreconditionFailed, ValidationFailed
+from app.http import resource_etag
+
+R = TypeVar("R", bound=Record)
+
+CONFLICT_HINTS = ("overlaps", "duplicate", "belongs to")
+
+
+def build_record(model: type[R], data: dict[str, Any]) -> R:
+    """`model` from request data; a 422 whose errors point into the body."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        issues = [
+            {
+                "loc": ["body", *[p for p in e["loc"] if p != "__root__"]],
+                "msg": e["msg"],
+                "type": e["type"],
+            }
+            for e in error.errors()
+        ]
+        raise ValidationFailed(
+            "; ".join(f"{'.'.join(map(str, i['loc']))}: {i['msg']}" for i in issues),
+            errors=issues,
+        ) from None
+
+
+def _issue_error(issue: Issue) -> dict[str, Any]:
+    loc: list[str | int] = ["body"]
+    if issue.field:
+        loc += [int(p) if p.isdigit() else p for p in issue.field.split(".")]
+    return {"loc": loc, "msg": issue.message, "type": "invalid"}
+
+
+async def apply(
+    request: Request, session: Any, actor: str, **entities: list[Any]
+) -> loader.ImportReport:
+    """Upsert records through the loader; 409 for conflicts with stored data, 422 otherwise."""
+    try:
+        return await loader.apply_dataset(session, Dataset(**entities), actor=actor)
+    except DatasetInvalid as error:
+        detail = "; ".join(
+            f"{issue.key or issue.file}: {issue.field + ': ' if issue.field else ''}{issue.message}"
+            for issue in error.issues
+        )
+        errors = [_issue_error(issue) for issue in error.issues]
+        if any(hint in issue.message for issue in error.issues for hint in CONFLICT_HINTS):
+            raise ConflictError(detail, errors=errors) from None
+        raise ValidationFailed(detail, errors=errors) from None
+
+
+def check_if_match(request: Request, current: BaseModel | None) -> None:
+    """412 when If-Match is given and does not match the current representation's ETag."""
+    wanted = request.headers.get("if-match")
+    if wanted is None:
+        return
+    if current is None:
+        raise PreconditionFailed("If-Match was given but the resource does not exist.")
+    if wanted.strip() == "*":
+        return
+    etag = resource_etag(current)
+    if etag not in [tag.strip().removeprefix("W/") for tag in wanted.split(",")]:
+        raise PreconditionFailed(
+            f"The resource has changed (its ETag is {etag}); GET it again and retry."
+        )
+
+
+def set_etag(response: Any, model: BaseModel) -> None:
+    response.headers["ETag"] = resource_etag(model)
+
+
+def fields_of(body: Any, *, only_sent: bool = False) -> dict[str, Any]:
+    """The fields of a request body (only those the client sent, for PATCH)."""
+    data: dict[str, Any] = body.model_dump(exclude_unset=only_sent)
+    return data
