@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -23,8 +23,16 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+keys_cli = typer.Typer(help="API keys for writes and administration.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from app.dataset.io import Issue
     from app.dataset.loader import ImportReport
 
@@ -220,6 +228,67 @@ def db_current() -> None:
         head = migrations.head_revision()
         state = "at head" if current == head else f"head is {head}"
         typer.echo(f"{current or 'base (empty)'} ({state})")
+
+
+async def _in_session(url: str, work: "Callable[[AsyncSession], Awaitable[T]]") -> "T":
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from app.db import async_url
+
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    scope: Annotated[
+        list[str], typer.Option(help="write or admin (repeatable); admin implies write.")
+    ],
+) -> None:
+    """Create an API key and print it, alone, on the last line. It is shown once: only its
+    SHA-256 is stored."""
+    from app.keys import service
+
+    bad = sorted(set(scope) - {"write", "admin"})
+    if bad:
+        raise CliError(f"--scope must be write or admin, not {', '.join(bad)}")
+    with database_url(get_settings()) as url:
+        created = asyncio.run(
+            _in_session(
+                url,
+                lambda session: service.create_key(session, name=name, scopes=scope, actor="cli"),
+            )
+        )
+    typer.echo(f"Created {created.id} ({', '.join(created.scopes)}) named {created.name!r}.")
+    typer.echo("Store the key now; it cannot be shown again:")
+    typer.echo(created.key)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, e.g. key_3f9a1c2b.")],
+) -> None:
+    """Revoke an API key at once."""
+    from app.keys import service
+
+    with database_url(get_settings()) as url:
+        try:
+            revoked = asyncio.run(
+                _in_session(
+                    url, lambda session: service.revoke_key(session, key_id=key_id, actor="cli")
+                )
+            )
+        except service.KeyNotFound as error:
+            raise CliError(str(error)) from None
+    typer.echo(f"Revoked {revoked.id} at {revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC.")
 
 
 def _terminate(signum: int, frame: object) -> None:

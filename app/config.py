@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cache_max_age: int = Field(default=60, ge=0)
+    response_cache_entries: int = Field(default=512, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_import_bytes: int = Field(default=33_554_432, ge=1024)
     rate_limit: str = "600/minute"

@@ -9,6 +9,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from app import health
 from app.auth import READ_ACCESS
+from app.cache import ResponseCacheMiddleware
 from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
 from app.conditional import ConditionalGetMiddleware
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     install_error_handlers(app)
     # Added first = innermost. On the way in: CORS, security headers, rate limit, body limit,
-    # gzip, conditional GET; the ETag is computed on the uncompressed body.
+    # gzip, conditional GET, response cache; the ETag is computed on the uncompressed body.
+    app.add_middleware(ResponseCacheMiddleware, entries=settings.response_cache_entries)
     app.add_middleware(
         ConditionalGetMiddleware, max_age=settings.cache_max_age, public=settings.public_read
     )

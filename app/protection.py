@@ -130,7 +130,7 @@ class RateLimitMiddleware:
     def _caller(scope: Scope) -> str:
         authorization = Headers(scope=scope).get("authorization", "")
         token = authorization.removeprefix("Bearer ").strip()
-        parts = token.split("_")
+        parts = token.split("_", 2)
         if len(parts) == 3 and parts[0] == "jsk":
             return f"key:{parts[1]}"
         client = scope.get("client")

@@ -86,7 +86,7 @@ async def revoke_key(session: AsyncSession, *, key_id: str, actor: str) -> KeyRe
 
 async def authenticate(session: AsyncSession, key: str) -> Caller | None:
     """The caller a presented key stands for; None if unknown, malformed or revoked."""
-    parts = key.split("_")
+    parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         return None
     row = await session.scalar(select(ApiKey).where(ApiKey.public_id == f"key_{parts[1]}"))

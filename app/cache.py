@@ -1,0 +1,101 @@
+"""A response cache for public reads, keyed by the data version (an ASGI middleware).
+
+Every write appends a change record, so the highest change id is the data version. Each GET
+asks the database for it (one index lookup) and serves the stored body when the request was
+answered before at the same version: never stale, across workers and replicas, because the
+version lives in the database. Bodies are kept per process, least recently used first out.
+Only public reads are cached: nothing is cached when reads need a key, nor /v1/keys.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_VERSION = text("SELECT coalesce(max(id), 0) FROM change")
+_KEPT_HEADERS = (b"content-type", b"link", b"etag")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class ResponseCacheMiddleware:
+    def __init__(self, app: ASGIApp, *, entries: int, max_body_bytes: int = 4_194_304) -> None:
+        self.app = app
+        self.entries = entries
+        self.max_body_bytes = max_body_bytes
+        self.store: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def _cacheable(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        return (
+            self.entries > 0
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and path.startswith("/v1/")
+            and not path.startswith("/v1/keys")
+            and scope["app"].state.settings.public_read
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        try:
+            async with scope["app"].state.db.read_engine.connect() as connection:
+                version = (await connection.execute(_VERSION)).scalar_one()
+        except Exception:
+            # The database is unreachable: let the app answer (it will say 503).
+            await self.app(scope, receive, send)
+            return
+        accept = Headers(scope=scope).get("accept", "")
+        key = (version, scope["path"], scope["query_string"], accept)
+        entry = self.store.get(key)
+        if entry is not None:
+            self.hits += 1
+            self.store.move_to_end(key)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*entry.headers, (b"x-cache", b"hit")],
+                }
+            )
+            await send({"type": "http.response.body", "body": entry.body})
+            return
+        self.misses += 1
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    assert start is not None
+                    body = b"".join(chunks)
+                    if start["status"] == 200 and len(body) <= self.max_body_bytes:
+                        self._keep(key, start, body)
+                    await send({**start, "headers": [*start["headers"], (b"x-cache", b"miss")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+            else:
+                await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _keep(self, key: tuple[object, ...], start: Message, body: bytes) -> None:
+        headers = [(k, v) for k, v in start["headers"] if k.lower() in _KEPT_HEADERS]
+        headers.append((b"content-length", str(len(body)).encode()))
+        self.store[key] = _Entry(headers=headers, body=body)
+        if len(self.store) > self.entries:
+            self.store.popitem(last=False)
