@@ -330,9 +330,15 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
     return {
         status: {
-            "model": Problem,
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
     }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """The Problem and ValidationIssue schemas for the OpenAPI components."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {"Problem": schema, **definitions}

@@ -2,10 +2,12 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from app import health
 from app.auth import READ_ACCESS
@@ -15,7 +17,7 @@ from app.compare.router import router as compare_router
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
-from app.errors import install_error_handlers
+from app.errors import install_error_handlers, problem_schemas
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.features.router import router as features_router
@@ -63,6 +65,40 @@ carries its sources, its validity dates and a confidence grade (`verified`, `rep
 
 Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors.
 """
+
+
+TAGS = [
+    {
+        "name": "jurisdictions",
+        "description": "Profiles, their features over time, metrics and timeline.",
+    },
+    {"name": "features", "description": "The regulatory taxonomy and values across jurisdictions."},
+    {"name": "metrics", "description": "Market metrics as time series (panel data)."},
+    {"name": "sources", "description": "Where every value comes from."},
+    {"name": "events", "description": "The regulatory timeline."},
+    {"name": "compare", "description": "Jurisdictions side by side."},
+    {"name": "indices", "description": "Composite indices and re-weightable rankings."},
+    {"name": "scenarios", "description": "What-if evaluation; nothing is stored."},
+    {"name": "changes", "description": "The change feed: every write, in order."},
+    {"name": "imports", "description": "Bulk, all-or-nothing dataset imports (admin)."},
+    {"name": "keys", "description": "API keys (admin)."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the problem+json schemas every error response refers to."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=TAGS,
+        )
+        document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -120,6 +156,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Link", "Location", "Retry-After"],
         )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(health.router)
     for router in READ_ROUTERS:
         app.include_router(router, dependencies=[READ_ACCESS])
