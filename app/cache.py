@@ -1,10 +1,12 @@
 """A response cache for public reads, keyed by the data version (an ASGI middleware).
 
-Every write appends a change record, so the highest change id is the data version. Each GET
-asks the database for it (one index lookup) and serves the stored body when the request was
-answered before at the same version: never stale, across workers and replicas, because the
-version lives in the database. Bodies are kept per process, least recently used first out.
-Only public reads are cached: nothing is cached when reads need a key, nor /v1/keys.
+Every write appends a change record, and a trigger bumps the one-row `data_version` in commit
+order. Each GET asks the database for the version (a primary-key lookup) and serves the
+stored body when the same request was answered at the same version on the same (UTC) day,
+since answers with a default `as_of` move with the date: never stale, across workers and
+replicas, because the version lives in the database. Bodies are kept per process, least
+recently used first out. Only public reads are cached: nothing is cached when reads need a
+key, nor /v1/keys.
 """
 
 from collections import OrderedDict
@@ -14,7 +16,9 @@ from sqlalchemy import text
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_VERSION = text("SELECT coalesce(max(id), 0) FROM change")
+from app.http import today
+
+_VERSION = text("SELECT version FROM data_version WHERE id = 1")
 _KEPT_HEADERS = (b"content-type", b"link", b"etag")
 
 
@@ -56,7 +60,7 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         accept = Headers(scope=scope).get("accept", "")
-        key = (version, scope["path"], scope["query_string"], accept)
+        key = (version, today(), scope["path"], scope["query_string"], accept)
         entry = self.store.get(key)
         if entry is not None:
             self.hits += 1

@@ -27,6 +27,10 @@ class ConditionalGetMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:
+            # HEAD is GET without the body: same status and headers (Content-Length too).
+            scope = {**scope, "method": "GET"}
         request_headers = Headers(scope=scope)
         start: Message | None = None
         chunks: list[bytes] = []
@@ -43,19 +47,26 @@ class ConditionalGetMiddleware:
             if message.get("more_body", False):
                 return
             assert start is not None
-            await self._finish(scope, request_headers, start, b"".join(chunks), send)
+            await self._finish(scope, request_headers, start, b"".join(chunks), send, head=head)
 
         await self.app(scope, receive, capture)
 
     async def _finish(
-        self, scope: Scope, request_headers: Headers, start: Message, body: bytes, send: Send
+        self,
+        scope: Scope,
+        request_headers: Headers,
+        start: Message,
+        body: bytes,
+        send: Send,
+        *,
+        head: bool,
     ) -> None:
         headers = MutableHeaders(scope=start)
         cacheable = start["status"] == 200 and scope["path"].startswith("/v1/")
         if not cacheable:
             headers.setdefault("Cache-Control", "no-store")
             await send(start)
-            await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.body", "body": b"" if head else body})
             return
         etag = headers.get("etag") or body_etag(body)
         headers["ETag"] = etag
@@ -71,4 +82,4 @@ class ConditionalGetMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
         await send(start)
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": b"" if head else body})

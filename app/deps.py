@@ -1,7 +1,8 @@
 """Shared dependency aliases: the session, the settings, the caller's key, list parameters."""
 
 from datetime import date
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,18 @@ from app.errors import ValidationFailed
 from app.events.models import EventKind
 from app.http import DEFAULT_LIMIT, MAX_LIMIT, ensure_json_acceptable
 from app.periods import period_bound
+from app.schemas_common import IsoDate
+
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an
 # error response, never a 200 for data that was not stored.
+class ResponseFormat(StrEnum):
+    """The representation of a list: JSON (the default) or CSV."""
+
+    json = "json"
+    csv = "csv"
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -27,12 +37,12 @@ CursorQuery = Annotated[
     Query(max_length=512, description="Opaque cursor from a previous page's `next_cursor`."),
 ]
 FormatQuery = Annotated[
-    Literal["json", "csv"] | None,
+    ResponseFormat | None,
     Query(alias="format", description="`csv` for CSV (same as `Accept: text/csv`)."),
 ]
 
 AsOfQuery = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         description="What was in force on this date (default today): a value is in force "
         "when valid_from <= as_of < valid_to (or valid_to is null)."

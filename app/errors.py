@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -234,8 +235,11 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else None
     if error.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
-    elif error.status_code == 405 and detail == "Method Not Allowed":
+    elif error.status_code == 405:
+        # Reads and writes of one path are separate routes: list the methods of all of them.
+        allowed = _allowed_methods(request)
         detail = f"{request.method} is not allowed on {request.url.path}."
+        error = StarletteHTTPException(405, detail, headers={"Allow": ", ".join(allowed)})
     return problem_response(
         request,
         status=error.status_code,
@@ -244,6 +248,20 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
         detail=detail,
         headers=dict(error.headers or {}),
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the path, from the OpenAPI document (reads and writes of one path are
+    separate routes, so the router alone would name only the first)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _unhandled(request: Request, error: Exception) -> JSONResponse:
@@ -271,6 +289,30 @@ async def _unhandled(request: Request, error: Exception) -> JSONResponse:
 # outside a CHECK constraint is a 422. The constraint name comes from the driver's
 # diagnostics, never from parsing the message.
 _INTEGRITY = {"23505": 409, "23P01": 409, "23503": 409, "23514": 422, "23502": 422}
+
+
+async def _data_error(request: Request, error: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot take (SQLSTATE class 22, e.g. a NUL byte in text) is a 422;
+    anything else unexpected from the driver is a 503 if the database is down, else a 500."""
+    cause = getattr(getattr(error, "orig", None), "__cause__", None)
+    sqlstate = str(getattr(cause, "sqlstate", ""))
+    if sqlstate.startswith("22"):
+        return problem_response(
+            request,
+            status=422,
+            title=ValidationFailed.title,
+            type_=ValidationFailed.type,
+            detail="A value cannot be stored or compared as given (invalid characters or out "
+            "of range).",
+            errors=[
+                {
+                    "loc": ["body"],
+                    "msg": getattr(cause, "message", "invalid value"),
+                    "type": "data_exception",
+                }
+            ],
+        )
+    return await _unhandled(request, error)
 
 
 async def _integrity_error(request: Request, error: Exception) -> JSONResponse:
@@ -302,6 +344,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
+    app.add_exception_handler(sa_exc.DataError, _data_error)
+    app.add_exception_handler(sa_exc.DBAPIError, _data_error)
     app.add_exception_handler(Exception, _unhandled)
     for error_type in (
         sa_exc.OperationalError,

@@ -94,35 +94,69 @@ def body_etag(body: bytes) -> str:
     return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
+def _ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            ranges.append((media.lower(), quality))
+    return ranges
+
+
+def negotiate(accept: str, offers: Sequence[str]) -> str | None:
+    """The offered media type the Accept header prefers, or None if it accepts none.
+
+    Each offer's quality comes from the most specific range that matches it (exact, then
+    `type/*`, then `*/*`). The highest quality wins; on a tie, the offer whose range comes
+    first in the header wins, then the first offer.
+    """
+    if not accept.strip():
+        return offers[0]
+    ranges = _ranges(accept)
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for offer_position, offer in enumerate(offers):
+        kind = offer.split("/")[0]
+        matches = [
+            (3 if media == offer else 2 if media == f"{kind}/*" else 1, quality, position)
+            for position, (media, quality) in enumerate(ranges)
+            if media in (offer, f"{kind}/*", "*/*")
+        ]
+        if not matches:
+            continue
+        _, quality, position = max(matches, key=lambda match: match[0])
+        rank = (quality, -position, -offer_position)
+        if quality > 0 and (best is None or rank > best):
+            best, chosen = rank, offer
+    return chosen
+
+
 def wants_csv(request: Request, format_: str | None) -> bool:
-    """True when `format=csv` or an Accept header preferring text/csv asks for CSV."""
+    """True when `format=csv`, or when the Accept header prefers text/csv to JSON; a 406 when
+    it accepts neither."""
     if format_ is not None:
         return format_ == "csv"
     accept = request.headers.get("accept", "")
-    if not accept:
-        return False
-    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if "text/csv" in types and "application/json" not in types[: types.index("text/csv")]:
-        return True
-    if not any(
-        t in ("*/*", "application/*", "application/json", "text/csv", "application/problem+json")
-        for t in types
-    ):
+    chosen = negotiate(accept, ("application/json", "text/csv"))
+    if chosen is None:
         raise NotAcceptable(
             f"Cannot produce {accept!r}; this endpoint serves application/json and text/csv."
         )
-    return False
+    return chosen == "text/csv"
 
 
 def ensure_json_acceptable(request: Request) -> None:
-    """406 when the client accepts neither JSON nor anything."""
+    """406 when the Accept header rules JSON out."""
     accept = request.headers.get("accept", "")
-    if not accept:
-        return
-    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if not any(
-        t in ("*/*", "application/*", "application/json", "application/problem+json") for t in types
-    ):
+    if negotiate(accept, ("application/json",)) is None:
         raise NotAcceptable(f"Cannot produce {accept!r}; this endpoint serves application/json.")
 
 

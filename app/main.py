@@ -97,6 +97,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             tags=TAGS,
         )
         document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+        for path, operations in document["paths"].items():
+            if path.startswith("/v1/") and "get" in operations:
+                operations["get"]["responses"].setdefault(
+                    "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
+                )
         app.openapi_schema = document
     return app.openapi_schema
 

@@ -1,6 +1,6 @@
 """Every domain's ORM models, imported in one place for Alembic and the tests."""
 
-from app.changes.models import Change
+from app.changes.models import Change, DataVersion
 from app.db import Base
 from app.events.models import Event, EventSource
 from app.features.models import Feature, FeatureValue, FeatureValueSource
@@ -14,6 +14,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Change",
+    "DataVersion",
     "CompositeIndex",
     "Event",
     "EventSource",

@@ -1,6 +1,7 @@
 """Pydantic types shared across domains: identifiers and their normalisation."""
 
 import re
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
@@ -15,6 +16,28 @@ def _upper(value: object) -> object:
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: object) -> object:
+    # pydantic would read a number as a Unix timestamp: a date is YYYY-MM-DD or nothing.
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise ValueError("expected a date YYYY-MM-DD")
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store U+0000 in text or jsonb.
+    if "\x00" in value:
+        raise ValueError("text must not contain the NUL character")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+NulFree = AfterValidator(_no_nul)
 
 JurisdictionCode = Annotated[
     str,

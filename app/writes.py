@@ -14,17 +14,18 @@ from app.http import resource_etag
 
 R = TypeVar("R", bound=Record)
 
-CONFLICT_HINTS = ("overlaps", "duplicate", "belongs to")
+# Issues that conflict with stored data (409); everything else is invalid input (422).
+CONFLICT_HINTS = ("overlaps", "belongs to")
 
 
-def build_record(model: type[R], data: dict[str, Any]) -> R:
-    """`model` from request data; a 422 whose errors point into the body."""
+def build_record(model: type[R], data: dict[str, Any], *, at: tuple[str | int, ...] = ()) -> R:
+    """`model` from request data; a 422 whose errors point into the body (under `at`)."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         issues = [
             {
-                "loc": ["body", *[p for p in e["loc"] if p != "__root__"]],
+                "loc": ["body", *at, *[p for p in e["loc"] if p != "__root__"]],
                 "msg": e["msg"],
                 "type": e["type"],
             }
@@ -36,17 +37,25 @@ def build_record(model: type[R], data: dict[str, Any]) -> R:
         ) from None
 
 
-def _issue_error(issue: Issue) -> dict[str, Any]:
+def _issue_error(issue: Issue, batch: str | None) -> dict[str, Any]:
     loc: list[str | int] = ["body"]
+    if batch is not None and issue.record is not None:
+        loc += [batch, issue.record]
     if issue.field:
         loc += [int(p) if p.isdigit() else p for p in issue.field.split(".")]
     return {"loc": loc, "msg": issue.message, "type": "invalid"}
 
 
 async def apply(
-    request: Request, session: Any, actor: str, **entities: list[Any]
+    request: Request,
+    session: Any,
+    actor: str,
+    *,
+    batch: str | None = None,
+    **entities: list[Any],
 ) -> loader.ImportReport:
-    """Upsert records through the loader; 409 for conflicts with stored data, 422 otherwise."""
+    """Upsert records through the loader; 409 for conflicts with stored data, 422 otherwise.
+    For a batch body, `batch` names its list so that errors point at the record in it."""
     try:
         return await loader.apply_dataset(session, Dataset(**entities), actor=actor)
     except DatasetInvalid as error:
@@ -54,7 +63,7 @@ async def apply(
             f"{issue.key or issue.file}: {issue.field + ': ' if issue.field else ''}{issue.message}"
             for issue in error.issues
         )
-        errors = [_issue_error(issue) for issue in error.issues]
+        errors = [_issue_error(issue, batch) for issue in error.issues]
         if any(hint in issue.message for issue in error.issues for hint in CONFLICT_HINTS):
             raise ConflictError(detail, errors=errors) from None
         raise ValidationFailed(detail, errors=errors) from None

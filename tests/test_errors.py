@@ -22,7 +22,7 @@ async def test_wrong_method_is_405_problem(client: AsyncClient) -> None:
     response = await client.delete("/healthz")
     body = assert_problem(response, 405)
     assert body["detail"] == "DELETE is not allowed on /healthz."
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 async def test_invalid_parameter_is_422_problem_listing_each_error(client: AsyncClient) -> None:

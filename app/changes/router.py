@@ -1,4 +1,5 @@
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -11,17 +12,20 @@ from app.http import CSV_CONTENT, decode_cursor, list_response, wants_csv
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
 
 CHANGE_CSV = ("id", "at", "actor", "entity", "entity_key", "action", "before", "after")
-Entity = Literal[
-    "jurisdiction",
-    "source",
-    "feature",
-    "feature_value",
-    "metric",
-    "observation",
-    "event",
-    "index",
-    "api_key",
-]
+
+
+class ChangeEntity(StrEnum):
+    """The kinds of entity the change feed records."""
+
+    JURISDICTION = "jurisdiction"
+    SOURCE = "source"
+    FEATURE = "feature"
+    FEATURE_VALUE = "feature_value"
+    METRIC = "metric"
+    OBSERVATION = "observation"
+    EVENT = "event"
+    INDEX = "index"
+    API_KEY = "api_key"
 
 
 @router.get(
@@ -36,7 +40,9 @@ async def list_changes(
     response: Response,
     session: ReadSessionDep,
     since: Annotated[int, Query(ge=0, description="Only changes with a higher id.")] = 0,
-    entity: Annotated[Entity | None, Query(description="Only changes of this entity.")] = None,
+    entity: Annotated[
+        ChangeEntity | None, Query(description="Only changes of this entity.")
+    ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     format: FormatQuery = None,

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.changes.models import Change
+from app.changes.models import Change, DataVersion
 from app.changes.schemas import ChangeRead
 
 
@@ -48,5 +48,5 @@ async def record_change(
 
 
 async def data_version(session: AsyncSession) -> int:
-    """The id of the latest change: every write bumps it."""
-    return int(await session.scalar(select(func.coalesce(func.max(Change.id), 0))) or 0)
+    """The data version: every write bumps it, in commit order."""
+    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)

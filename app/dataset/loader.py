@@ -196,6 +196,18 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
             )
         ).all()
     }
+    shapes: dict[str, tuple[bool, bool]] = {}
+    if dataset.metrics:
+        rows = await session.execute(
+            text(
+                "SELECT m.key, bool_or(o.counterpart_id IS NULL),"
+                " bool_or(o.counterpart_id IS NOT NULL) FROM observation o"
+                " JOIN metric m ON m.id = o.metric_id"
+                " WHERE m.key = ANY(CAST(:keys AS text[])) GROUP BY m.key"
+            ),
+            {"keys": [m.key for m in dataset.metrics]},
+        )
+        shapes = {key: (bool(plain), bool(paired)) for key, plain, paired in rows.all()}
     known = Known(
         sources=sources,
         jurisdictions=jurisdictions,
@@ -203,6 +215,7 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
         features={f.key: f for f in stored.features},
         metrics={m.key: m for m in stored.metrics},
         feature_values=stored.feature_values,
+        observation_shapes=shapes,
     )
     return known, stored
 
@@ -287,8 +300,10 @@ async def apply_dataset(
             "after": new.model_dump(mode="json"),
         }
         for entity, (create, change, _) in plan.items()
-        for before, new in [(None, r) for r in create] + change
+        if entity != "feature_values"
+        for before, new in [*change, *[(None, r) for r in create]]
     ]
+    changes += _history_changes(actor, stored, *plan["feature_values"][:2])
     for chunk in range(0, len(changes), 1000):
         await session.execute(insert(Change), changes[chunk : chunk + 1000])
     await session.flush()
@@ -299,6 +314,36 @@ def _found(row_id: int | None) -> int:
     # The plan said the row exists, and the transaction holds it: a miss is a bug.
     assert row_id is not None, "a row planned for update was not found"
     return row_id
+
+
+def _history_changes(
+    actor: str, stored: Dataset, create: list[FeatureValueRecord], change: list[Any]
+) -> list[dict[str, Any]]:
+    """One change record per (jurisdiction, feature) whose history changed, with the whole
+    history before and after: closing one interval and opening the next is one change, and
+    a mirror replays it by replacing that pair's history."""
+    touched = {(r.jurisdiction_code, r.feature_key) for r in create}
+    touched |= {(r.jurisdiction_code, r.feature_key) for _, r in change}
+    updated = {fv_key(r): r for _, r in change}
+    records = []
+    for code, key in sorted(touched):
+        before = [
+            v for v in stored.feature_values if (v.jurisdiction_code, v.feature_key) == (code, key)
+        ]
+        after = [updated.get(fv_key(v), v) for v in before]
+        after += [r for r in create if (r.jurisdiction_code, r.feature_key) == (code, key)]
+        after.sort(key=lambda v: v.valid_from)
+        records.append(
+            {
+                "actor": actor,
+                "entity": "feature_value",
+                "entity_key": f"{code}:{key}",
+                "action": "create" if not before else "update",
+                "before": [v.model_dump(mode="json") for v in before] or None,
+                "after": [v.model_dump(mode="json") for v in after],
+            }
+        )
+    return records
 
 
 class _Writer:

@@ -29,11 +29,15 @@ from app.jurisdictions.models import JurisdictionKind, Region
 from app.metrics.models import Frequency
 from app.models_common import Confidence
 from app.periods import parse_period
-from app.schemas_common import JurisdictionCode, Key, Slug
+from app.schemas_common import IsoDate, JurisdictionCode, Key, NulFree, Slug
 from app.sources.models import SourceKind
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), NulFree
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NulFree
+]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Remit = Literal[
@@ -71,8 +75,8 @@ class SourceRecord(Record):
     publisher: Name
     title: Text
     url: Url | None = None
-    published_on: date | None = None
-    accessed_on: date | None = None
+    published_on: IsoDate | None = None
+    accessed_on: IsoDate | None = None
     kind: SourceKind
     note: Text | None = None
 
@@ -143,8 +147,8 @@ class FeatureValueRecord(Record):
     jurisdiction_code: JurisdictionCode
     feature_key: Key
     value: Any
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
     note: Text | None = None
     source_ids: SourceIds
     confidence: Confidence
@@ -197,7 +201,7 @@ class ObservationRecord(Record):
 class EventRecord(Record):
     id: Slug
     jurisdiction_code: JurisdictionCode
-    date: date
+    date: IsoDate
     kind: EventKind
     title: Name
     summary: Text | None = None

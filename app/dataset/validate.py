@@ -41,6 +41,8 @@ class Known:
     features: dict[str, FeatureRecord] = field(default_factory=dict)
     metrics: dict[str, MetricRecord] = field(default_factory=dict)
     feature_values: list[FeatureValueRecord] = field(default_factory=list)
+    # metric key -> (has observations without a counterpart, has some with one)
+    observation_shapes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
 
 def fv_key(record: FeatureValueRecord) -> tuple[str, str, date]:
@@ -177,6 +179,20 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                 )
             )
 
+    for number, definition in enumerate(dataset.metrics):
+        plain, paired = known.observation_shapes.get(definition.key, (False, False))
+        if definition.bilateral and plain or not definition.bilateral and paired:
+            kind = "without" if definition.bilateral else "with"
+            issues.append(
+                Issue(
+                    file=FILES["metrics"],
+                    record=number,
+                    key=definition.key,
+                    field="bilateral",
+                    message=f"observations {kind} a counterpart are stored for {definition.key!r}; "
+                    "they would no longer fit",
+                )
+            )
     issues += _overlaps(dataset, known)
     issues += _stored_values_still_fit(dataset, known)
 

@@ -49,6 +49,8 @@ def check_value(value_type: str, allowed_values: list[dict[str, Any]] | None, va
     if value_type == "text":
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"expected a non-empty text, got {value!r}")
+        if "\x00" in value:
+            raise ValueError("text must not contain the NUL character")
         return value
     raise ValueError(f"unknown value type {value_type!r}")
 

@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -7,6 +7,7 @@ from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
 from app.http import Page
 from app.models_common import Confidence
+from app.schemas_common import IsoDate, NulFree
 
 
 class AllowedValueRead(BaseModel):
@@ -140,11 +141,11 @@ class FeatureValueWrite(BaseModel):
     )
 
     value: Any = Field(description="Typed by the feature's value_type.")
-    valid_from: date
-    valid_to: date | None = Field(
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(
         default=None, description="Exclusive end, if already known; null = until changed."
     )
-    note: str | None = Field(default=None, max_length=20_000)
+    note: Annotated[str, NulFree] | None = Field(default=None, max_length=20_000)
     source_ids: list[str] = Field(min_length=1, max_length=50)
     confidence: Confidence
 

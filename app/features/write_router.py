@@ -76,7 +76,7 @@ async def set_jurisdiction_feature(
     and allowed values; every source must exist. Sending the same interval again changes
     nothing (200). 409 when an interval already starts that day with another value, or when
     the new interval would overlap a later one. Honours If-Match (the ETag of GET on this
-    path)."""
+    path). The change feed records it once, with the pair's whole history before and after."""
     await service.lock_pair(session, code=code, key=key)
     current = await service.get_history(session, code=code, key=key)
     check_if_match(request, current)
@@ -87,6 +87,7 @@ async def set_jurisdiction_feature(
     if records is not None:
         await apply(request, session, caller.id, feature_values=records)
         response.status_code = 201
+        response.headers["Location"] = f"/v1/jurisdictions/{code}/features/{key}"
     stored = await service.get_history(session, code=code, key=key)
     set_etag(response, stored)
     return stored

@@ -1,7 +1,8 @@
 """POST /v1/imports: a dataset in the bundled format, all or nothing (scope `admin`)."""
 
 import json
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -14,23 +15,27 @@ from app.errors import BadRequest, ValidationFailed, error_responses
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
-Entity = Literal[
-    "sources",
-    "jurisdictions",
-    "features",
-    "metrics",
-    "feature_values",
-    "observations",
-    "events",
-    "indices",
-]
+
+class ImportEntity(StrEnum):
+    """The entity lists of a dataset (for CSV bodies: which one the rows are)."""
+
+    sources = "sources"
+    jurisdictions = "jurisdictions"
+    features = "features"
+    metrics = "metrics"
+    feature_values = "feature_values"
+    observations = "observations"
+    events = "events"
+    indices = "indices"
+
 
 REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "description": "JSON: an object of entity lists as in the bundled dataset, e.g. "
         '`{"sources": [...], "observations": [...]}`. CSV (`text/csv`): the rows of one '
-        "entity, named by `entity` (default observations), with the export's columns.",
+        "entity, named by `entity` (default observations), with the export's columns; it is "
+        "accepted but not listed as a content type, which SDK generators cannot model.",
         "content": {
             "application/json": {
                 "schema": {
@@ -52,7 +57,6 @@ REQUEST_BODY = {
                     ]
                 },
             },
-            "text/csv": {"schema": {"type": "string"}},
         },
     }
 }
@@ -91,8 +95,8 @@ async def import_dataset(
     caller: AdminKey,
     dry_run: Annotated[bool, Query(description="Validate and report only.")] = False,
     entity: Annotated[
-        Entity, Query(description="For CSV bodies: which entity the rows are.")
-    ] = "observations",
+        ImportEntity, Query(description="For CSV bodies: which entity the rows are.")
+    ] = ImportEntity.observations,
 ) -> loader.ImportReport:
     """Upsert a whole or partial dataset in one transaction: every record is validated with
     the dataset's rules against what is stored, and one invalid record rejects the import
@@ -105,7 +109,7 @@ async def import_dataset(
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest("The CSV body is not UTF-8.") from None
-        payload: object = {entity: rows_from_csv(entity, text)}
+        payload: object = {entity.value: rows_from_csv(entity.value, text)}
     elif content_type in ("application/json", ""):
         try:
             payload = json.loads(raw)

@@ -43,8 +43,9 @@ class ComponentStats(BaseModel):
 
 class ComponentUsed(ComponentRead):
     default_weight: float = Field(description="The index's own weight before re-weighting.")
-    enum_scores: dict[str, float] | None = Field(
-        default=None, description="The score of each enum value (enum_score components)."
+    enum_scores: dict[str, float] = Field(
+        default_factory=dict,
+        description="The score of each enum value (enum_score components; empty otherwise).",
     )
     stats: ComponentStats
 

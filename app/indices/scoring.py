@@ -66,7 +66,7 @@ async def score_response(
                 **component.model_dump(exclude={"weight"}),
                 weight=result.weights[component.key],
                 default_weight=component.weight,
-                enum_scores=dict(spec.enum_scores) if spec.enum_scores else None,
+                enum_scores=dict(spec.enum_scores or {}),
                 stats=ComponentStats(**service.component_stats(spec, raw)),
             )
             for component, spec in zip(index.components, specs, strict=True)

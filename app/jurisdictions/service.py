@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from app.errors import NotFoundError
 from app.features import service as features_service
 from app.features.models import FeatureValue
+from app.http import today
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
 
@@ -111,7 +112,7 @@ async def list_jurisdictions(
             .where(
                 FeatureValue.jurisdiction_id == Jurisdiction.id,
                 FeatureValue.feature_id == feature_id,
-                in_force(as_of or date.today()),
+                in_force(as_of or today()),
                 FeatureValue.value != func.to_jsonb(False),
             )
             .exists()
@@ -135,7 +136,7 @@ async def jurisdiction_ids_for(session: AsyncSession, codes: list[str]) -> dict[
     rows = await session.execute(
         select(Jurisdiction.code, Jurisdiction.id).where(Jurisdiction.code.in_(codes))
     )
-    found = dict(rows.tuples().all())
+    found = {code: internal for code, internal in rows.all()}
     unknown = [code for code in codes if code not in found]
     if unknown:
         names = ", ".join(repr(code) for code in unknown)
@@ -195,7 +196,7 @@ async def get_jurisdiction_profile(session: AsyncSession, code: str) -> Jurisdic
     if row is None:
         raise JurisdictionNotFound(code)
     extras = (
-        (await session.execute(_PROFILE_EXTRAS, {"jid": row["id"], "today": date.today()}))
+        (await session.execute(_PROFILE_EXTRAS, {"jid": row["id"], "today": today()}))
         .mappings()
         .one()
     )

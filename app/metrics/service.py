@@ -40,11 +40,8 @@ async def get_metric(session: AsyncSession, key: str) -> MetricRead:
 
 async def metric_ids_for(session: AsyncSession, keys: list[str]) -> dict[str, int]:
     """Internal ids of metric keys; a 404 naming every unknown one."""
-    found = dict(
-        (await session.execute(select(Metric.key, Metric.id).where(Metric.key.in_(keys))))
-        .tuples()
-        .all()
-    )
+    rows = await session.execute(select(Metric.key, Metric.id).where(Metric.key.in_(keys)))
+    found = {key: internal for key, internal in rows.all()}
     unknown = [key for key in keys if key not in found]
     if unknown:
         raise NotFoundError(f"No metric with key {', '.join(repr(k) for k in unknown)}.")

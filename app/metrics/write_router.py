@@ -69,10 +69,12 @@ async def upsert_observations(
     the batch with a 422 naming it."""
     await service.metric_ids_for(session, [key])
     records = [
-        build_record(ObservationRecord, {**fields_of(o), "metric_key": key})
-        for o in body.observations
+        build_record(
+            ObservationRecord, {**fields_of(o), "metric_key": key}, at=("observations", number)
+        )
+        for number, o in enumerate(body.observations)
     ]
-    report = await apply(request, session, caller.id, observations=records)
+    report = await apply(request, session, caller.id, batch="observations", observations=records)
     counts = report.counts.get("observations")
     return BatchResult(
         created=counts.created if counts else 0,

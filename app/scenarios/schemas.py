@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas_common import JurisdictionCode, Key
+from app.schemas_common import IsoDate, JurisdictionCode, Key
 
 
 class Override(BaseModel):
@@ -51,10 +51,11 @@ class ScenarioRequest(BaseModel):
     index: Key
     jurisdiction: JurisdictionCode
     overrides: list[Override] = Field(default_factory=list, max_length=200)
-    weights: dict[str, float] | None = Field(
-        default=None, description="Re-weighting as in getIndexScores (renormalised)."
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Re-weighting as in getIndexScores (renormalised); empty = the index's.",
     )
-    as_of: date | None = Field(default=None, description="Default: today.")
+    as_of: IsoDate | None = Field(default=None, description="Default: today.")
     jurisdictions: list[JurisdictionCode] | None = Field(
         default=None,
         max_length=500,

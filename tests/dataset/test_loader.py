@@ -128,6 +128,8 @@ class TestImport:
         assert again.counts["feature_values"].unchanged == 4
 
     async def test_writes_one_change_record_per_entity(self, session: AsyncSession) -> None:
+        # Feature values are recorded per (jurisdiction, feature) history: QA's two regime
+        # intervals are one change.
         before = await session.scalar(select(func.max(Change.id))) or 0
         await loader.apply_dataset(session, _dataset(sample()), actor="tester")
         rows = (
@@ -140,12 +142,19 @@ class TestImport:
             "jurisdiction": 3,
             "feature": 3,
             "metric": 2,
-            "feature_value": 4,
+            "feature_value": 3,
             "observation": 3,
             "event": 1,
             "index": 1,
         }
         assert {(r.action, r.actor) for r in rows} == {("create", "tester")}
+        regime = await session.scalar(
+            select(Change.after).where(Change.id > before, Change.entity_key == "QA:qq_regime")
+        )
+        assert [(v["value"], v["valid_from"], v["valid_to"]) for v in regime] == [
+            ("none", "2015-01-01", "2021-06-01"),
+            ("licence", "2021-06-01", None),
+        ]
 
     async def test_update_closes_an_interval_and_opens_the_next(
         self, session: AsyncSession

@@ -1,0 +1,276 @@
+"""The OpenAPI document is clean enough to generate an SDK from, and the SDK works."""
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.main import create_app
+from tests.factories import create_feature, create_jurisdiction
+
+PACKAGE = "juriscope_client"
+GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    # The document does not depend on the database; the URL is never connected to.
+    app = create_app(Settings(env="test", database_url="postgresql://nobody@127.0.0.1:1/none"))
+    return app.openapi()
+
+
+def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def _schema_refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _schema_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_refs(value)
+
+
+class TestDocument:
+    def test_operation_ids_are_unique_camel_case(self, spec: dict[str, Any]) -> None:
+        ids = [operation.get("operationId", "") for _, _, operation in _operations(spec)]
+        assert [i for i in ids if not re.fullmatch(r"^[a-z][A-Za-z]+$", i)] == []
+        assert len(ids) == len(set(ids))
+
+    def test_read_operations_have_the_documented_ids(self, spec: dict[str, Any]) -> None:
+        ids = {(method, path): op["operationId"] for method, path, op in _operations(spec)}
+        assert {
+            ("GET", "/healthz"): "getHealth",
+            ("GET", "/readyz"): "getReadiness",
+            ("GET", "/v1/jurisdictions"): "listJurisdictions",
+            ("GET", "/v1/jurisdictions/{code}"): "getJurisdiction",
+            ("GET", "/v1/jurisdictions/{code}/features"): "listJurisdictionFeatures",
+            ("GET", "/v1/jurisdictions/{code}/metrics"): "listJurisdictionObservations",
+            ("GET", "/v1/jurisdictions/{code}/events"): "listJurisdictionEvents",
+            ("GET", "/v1/features"): "listFeatures",
+            ("GET", "/v1/features/{key}"): "getFeature",
+            ("GET", "/v1/features/{key}/values"): "listFeatureValues",
+            ("GET", "/v1/metrics"): "listMetrics",
+            ("GET", "/v1/metrics/{key}"): "getMetric",
+            ("GET", "/v1/metrics/{key}/observations"): "listMetricObservations",
+            ("GET", "/v1/sources"): "listSources",
+            ("GET", "/v1/sources/{id}"): "getSource",
+            ("GET", "/v1/events"): "listEvents",
+            ("GET", "/v1/changes"): "listChanges",
+            ("GET", "/v1/compare"): "compareJurisdictions",
+            ("GET", "/v1/indices"): "listIndices",
+            ("GET", "/v1/indices/{key}"): "getIndex",
+            ("GET", "/v1/indices/{key}/scores"): "getIndexScores",
+            ("POST", "/v1/scenarios/evaluate"): "evaluateScenario",
+        }.items() <= ids.items()
+
+    def test_every_operation_has_a_tag_and_a_summary(self, spec: dict[str, Any]) -> None:
+        missing = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if len(operation.get("tags", [])) != 1 or not operation.get("summary")
+        ]
+        assert missing == []
+
+    def test_every_operation_has_a_description(self, spec: dict[str, Any]) -> None:
+        missing = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if not operation.get("description")
+        ]
+        assert missing == []
+
+    def test_every_error_response_is_a_problem(self, spec: dict[str, Any]) -> None:
+        wrong = [
+            f"{method} {path} {status}"
+            for method, path, operation in _operations(spec)
+            for status, response in operation["responses"].items()
+            if int(status) >= 400
+            and (
+                response.get("content", {}).get("application/problem+json", {}).get("schema")
+                != PROBLEM_REF
+                or any(
+                    content.get("schema") != PROBLEM_REF
+                    for content in response.get("content", {}).values()
+                )
+            )
+        ]
+        assert wrong == []
+
+    def test_error_responses_document_only_problem_json(self, spec: dict[str, Any]) -> None:
+        media_types = {
+            media_type
+            for _, _, operation in _operations(spec)
+            for status, response in operation["responses"].items()
+            if int(status) >= 400
+            for media_type in response.get("content", {})
+        }
+        assert media_types == {"application/problem+json"}
+
+    def test_validation_errors_are_documented_as_problems(self, spec: dict[str, Any]) -> None:
+        # FastAPI's default 422 schema would appear as HTTPValidationError.
+        assert "HTTPValidationError" not in spec["components"]["schemas"]
+        assert "ValidationError" not in spec["components"]["schemas"]
+
+    def test_database_backed_operations_document_503(self, spec: dict[str, Any]) -> None:
+        lacking = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if path.startswith("/v1/") and "503" not in operation["responses"]
+        ]
+        assert lacking == []
+
+    def test_operations_with_inputs_document_422(self, spec: dict[str, Any]) -> None:
+        lacking = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if (operation.get("parameters") or operation.get("requestBody"))
+            and "422" not in operation["responses"]
+        ]
+        assert lacking == []
+
+    def test_lookups_by_code_or_key_document_404(self, spec: dict[str, Any]) -> None:
+        lacking = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if method == "GET" and "{" in path and "404" not in operation["responses"]
+        ]
+        assert lacking == []
+
+    def test_no_split_input_output_schemas(self, spec: dict[str, Any]) -> None:
+        names = list(spec["components"]["schemas"])
+        assert [n for n in names if re.search(r"-?(Input|Output)$", n)] == []
+
+    def test_every_reference_resolves(self, spec: dict[str, Any]) -> None:
+        schemas = spec["components"]["schemas"]
+        refs = set(_schema_refs(spec))
+        assert {
+            ref for ref in refs if ref.removeprefix("#/components/schemas/") not in schemas
+        } == (set())
+
+
+@pytest.fixture(scope="module")
+def generated(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The client generated by openapi-python-client, importable as `juriscope_client`.
+
+    Yields (package module, generator output)."""
+    workdir = tmp_path_factory.mktemp("sdk")
+    (workdir / "openapi.json").write_text(json.dumps(spec))
+    # No post hooks: formatting the generated code is not what is under test, and a hook
+    # that cannot run is reported as a warning.
+    (workdir / "config.json").write_text(json.dumps({"post_hooks": []}))
+    result = subprocess.run(
+        [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(workdir / "openapi.json"),
+            "--output-path",
+            str(workdir / PACKAGE),
+            "--meta",
+            "none",
+            "--config",
+            str(workdir / "config.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    sys.path.insert(0, str(workdir))
+    try:
+        yield importlib.import_module(PACKAGE), output
+    finally:
+        sys.path.remove(str(workdir))
+        for name in [n for n in sys.modules if n == PACKAGE or n.startswith(f"{PACKAGE}.")]:
+            del sys.modules[name]
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+class TestGeneratedClient:
+    def test_generator_prints_no_warnings(self, generated: Any) -> None:
+        _, output = generated
+        assert "warning" not in output.lower(), output
+
+    def test_every_operation_has_a_module(self, generated: Any, spec: dict[str, Any]) -> None:
+        for _, _, operation in _operations(spec):
+            tag = operation["tags"][0]
+            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation["operationId"]).lower()
+            assert hasattr(_module(f"api.{tag}.{snake}"), "asyncio_detailed"), snake
+
+    def test_no_anonymous_generated_types(self, generated: Any) -> None:
+        package, _ = generated
+        models = Path(package.__file__).parent / "models"
+        anonymous = [p.stem for p in models.glob("*_type_*.py")]
+        assert sorted(s for s in anonymous if "_format_" in s or "_entity_" in s) == []
+
+    async def test_lists_jurisdictions_and_gets_a_feature(
+        self, generated: Any, app: Any, session: AsyncSession
+    ) -> None:
+        package, _ = generated
+        await create_jurisdiction(session, "ZA", name="Zedland Alpha", region="africa")
+        await create_jurisdiction(session, "ZB", name="Zedland Beta", region="africa")
+        await create_feature(session, "zz_flag", category="innovation")
+        region = _module("models.region").Region
+        list_jurisdictions = _module("api.jurisdictions.list_jurisdictions")
+        get_feature = _module("api.features.get_feature")
+        problem = _module("models.problem").Problem
+
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            client = package.Client(base_url="http://test").set_async_httpx_client(http)
+
+            page = await list_jurisdictions.asyncio(client=client, region=region("africa"))
+            assert type(page).__name__ == "JurisdictionList"
+            assert [(j.code, j.name) for j in page.items] == [
+                ("ZA", "Zedland Alpha"),
+                ("ZB", "Zedland Beta"),
+            ]
+            assert page.next_cursor is None
+
+            first = await list_jurisdictions.asyncio_detailed(
+                client=client, region=region("africa"), limit=1
+            )
+            assert first.status_code == 200
+            assert [j.code for j in first.parsed.items] == ["ZA"]
+            rest = await list_jurisdictions.asyncio(
+                client=client, region=region("africa"), cursor=first.parsed.next_cursor
+            )
+            assert [j.code for j in rest.items] == ["ZB"]
+
+            feature = await get_feature.asyncio(key="ZZ_FLAG", client=client)
+            assert type(feature).__name__ == "FeatureRead"
+            assert (feature.key, feature.category.value, feature.value_type.value) == (
+                "zz_flag",
+                "innovation",
+                "boolean",
+            )
+            assert feature.higher_is_better is True
+
+            missing = await get_feature.asyncio_detailed(key="zz_nope", client=client)
+            assert missing.status_code == 404
+            assert isinstance(missing.parsed, problem)
+            assert missing.parsed.detail == "No feature with key 'zz_nope'."
