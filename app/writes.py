@@ -1,6 +1,7 @@
 """What every write shares: building records with the dataset rules, applying them through
 the loader (one set of rules, one change record per entity), and If-Match."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -93,3 +94,37 @@ def fields_of(body: Any, *, only_sent: bool = False) -> dict[str, Any]:
     """The fields of a request body (only those the client sent, for PATCH)."""
     data: dict[str, Any] = body.model_dump(exclude_unset=only_sent)
     return data
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def put_resource(
+    request: Request,
+    response: Any,
+    session: Any,
+    actor: str,
+    *,
+    entity: str,
+    record: type[Record],
+    data: dict[str, Any],
+    load: Callable[[], Awaitable[M]],
+    missing: type[Exception],
+    location: str,
+) -> M:
+    """Create or replace one resource: If-Match against its current representation, the
+    record built and stored through the loader, then 201 with Location or 200, and the new
+    ETag."""
+    try:
+        current: M | None = await load()
+    except missing:
+        current = None
+    check_if_match(request, current)
+    records: Any = {entity: [build_record(record, data)]}
+    await apply(request, session, actor, **records)
+    stored = await load()
+    if current is None:
+        response.status_code = 201
+        response.headers["Location"] = location
+    set_etag(response, stored)
+    return stored

@@ -11,7 +11,7 @@ from app.errors import error_responses
 from app.features import service
 from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueWrite, FeatureWrite
 from app.schemas_common import JurisdictionCode, Key
-from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+from app.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 
 router = APIRouter(tags=["features"])
 
@@ -37,19 +37,18 @@ async def put_feature(
 ) -> FeatureRead:
     """Create the feature or replace its definition. A redefinition must still accept every
     value stored for it (422 otherwise). Honours If-Match."""
-    try:
-        current: FeatureRead | None = await service.get_feature(session, key)
-    except service.FeatureNotFound:
-        current = None
-    check_if_match(request, current)
-    record = build_record(FeatureRecord, {**fields_of(body), "key": key})
-    await apply(request, session, caller.id, features=[record])
-    stored = await service.get_feature(session, key)
-    if current is None:
-        response.status_code = 201
-        response.headers["Location"] = f"/v1/features/{key}"
-    set_etag(response, stored)
-    return stored
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="features",
+        record=FeatureRecord,
+        data={**fields_of(body), "key": key},
+        load=lambda: service.get_feature(session, key),
+        missing=service.FeatureNotFound,
+        location=f"/v1/features/{key}",
+    )
 
 
 @router.put(

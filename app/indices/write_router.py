@@ -11,7 +11,7 @@ from app.errors import error_responses
 from app.indices import service
 from app.indices.router import KeyPath
 from app.indices.schemas import IndexRead, IndexWrite
-from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+from app.writes import fields_of, put_resource
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])
 
@@ -38,16 +38,15 @@ async def put_index(
     must name an existing feature or metric, with a transform that fits its type (enum_score
     for enums, boolean for booleans, minmax/log_minmax/rank for numbers and metrics).
     Honours If-Match."""
-    try:
-        current: IndexRead | None = await service.get_index(session, key)
-    except service.IndexNotFound:
-        current = None
-    check_if_match(request, current)
-    record = build_record(IndexRecord, {**fields_of(body), "key": key})
-    await apply(request, session, caller.id, indices=[record])
-    stored = await service.get_index(session, key)
-    if current is None:
-        response.status_code = 201
-        response.headers["Location"] = f"/v1/indices/{key}"
-    set_etag(response, stored)
-    return stored
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="indices",
+        record=IndexRecord,
+        data={**fields_of(body), "key": key},
+        load=lambda: service.get_index(session, key),
+        missing=service.IndexNotFound,
+        location=f"/v1/indices/{key}",
+    )

@@ -17,18 +17,11 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.router import CodePath
 from app.jurisdictions.schemas import JurisdictionPatch, JurisdictionProfile, JurisdictionWrite
 from app.metrics.models import Observation
-from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+from app.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
 
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
-
-
-async def _current(session: Any, code: str) -> JurisdictionProfile | None:
-    try:
-        return await service.get_jurisdiction_profile(session, code)
-    except service.JurisdictionNotFound:
-        return None
 
 
 async def _record(session: Any, code: str) -> JurisdictionRecord | None:
@@ -52,16 +45,18 @@ async def put_jurisdiction(
     caller: WriteKey,
 ) -> JurisdictionProfile:
     """Create the jurisdiction, or replace all its fields and regulators. Honours If-Match."""
-    current = await _current(session, code)
-    check_if_match(request, current)
-    record = build_record(JurisdictionRecord, {**fields_of(body), "code": code})
-    await apply(request, session, caller.id, jurisdictions=[record])
-    profile = await service.get_jurisdiction_profile(session, code)
-    if current is None:
-        response.status_code = 201
-        response.headers["Location"] = f"/v1/jurisdictions/{code}"
-    set_etag(response, profile)
-    return profile
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="jurisdictions",
+        record=JurisdictionRecord,
+        data={**fields_of(body), "code": code},
+        load=lambda: service.get_jurisdiction_profile(session, code),
+        missing=service.JurisdictionNotFound,
+        location=f"/v1/jurisdictions/{code}",
+    )
 
 
 @router.patch(

@@ -11,7 +11,7 @@ from app.errors import error_responses
 from app.metrics import service
 from app.metrics.schemas import BatchResult, MetricRead, MetricWrite, ObservationBatch
 from app.schemas_common import Key
-from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+from app.writes import apply, build_record, fields_of, put_resource
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
@@ -35,19 +35,18 @@ async def put_metric(
     caller: WriteKey,
 ) -> MetricRead:
     """Create the metric or replace its definition. Honours If-Match."""
-    try:
-        current: MetricRead | None = await service.get_metric(session, key)
-    except service.MetricNotFound:
-        current = None
-    check_if_match(request, current)
-    record = build_record(MetricRecord, {**fields_of(body), "key": key})
-    await apply(request, session, caller.id, metrics=[record])
-    stored = await service.get_metric(session, key)
-    if current is None:
-        response.status_code = 201
-        response.headers["Location"] = f"/v1/metrics/{key}"
-    set_etag(response, stored)
-    return stored
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="metrics",
+        record=MetricRecord,
+        data={**fields_of(body), "key": key},
+        load=lambda: service.get_metric(session, key),
+        missing=service.MetricNotFound,
+        location=f"/v1/metrics/{key}",
+    )
 
 
 @router.post(

@@ -11,7 +11,7 @@ from app.errors import error_responses
 from app.schemas_common import Slug
 from app.sources import service
 from app.sources.schemas import SourceRead, SourceWrite
-from app.writes import apply, build_record, check_if_match, fields_of, set_etag
+from app.writes import fields_of, put_resource
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
@@ -35,16 +35,15 @@ async def put_source(
     caller: WriteKey,
 ) -> SourceRead:
     """Create the source or replace it. Honours If-Match."""
-    try:
-        current: SourceRead | None = await service.get_source(session, id)
-    except service.SourceNotFound:
-        current = None
-    check_if_match(request, current)
-    record = build_record(SourceRecord, {**fields_of(body), "id": id})
-    await apply(request, session, caller.id, sources=[record])
-    stored = await service.get_source(session, id)
-    if current is None:
-        response.status_code = 201
-        response.headers["Location"] = f"/v1/sources/{id}"
-    set_etag(response, stored)
-    return stored
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="sources",
+        record=SourceRecord,
+        data={**fields_of(body), "id": id},
+        load=lambda: service.get_source(session, id),
+        missing=service.SourceNotFound,
+        location=f"/v1/sources/{id}",
+    )
