@@ -1,17 +1,27 @@
 """Shared dependency aliases: the session, the settings, the caller's key, list parameters."""
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings, get_settings
 from app.db import get_read_session, get_session
 from app.errors import ValidationFailed
 from app.events.models import EventKind
-from app.http import DEFAULT_LIMIT, MAX_LIMIT, ensure_json_acceptable
+from app.http import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Page,
+    decode_cursor,
+    ensure_json_acceptable,
+    list_response,
+    wants_csv,
+)
 from app.periods import period_bound
 from app.schemas_common import IsoDate
 
@@ -120,6 +130,8 @@ EventKindQuery = Annotated[
 JSON_ONLY = Depends(ensure_json_acceptable)
 
 __all__ = [
+    "ListRequest",
+    "Listing",
     "JSON_ONLY",
     "EventKindQuery",
     "FromQuery",
@@ -137,3 +149,58 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
 ]
+
+
+@dataclass
+class ListRequest:
+    """What every list endpoint takes: page size, cursor and representation."""
+
+    request: Request
+    response: Response
+    limit: int
+    cursor: str | None
+    as_csv: bool
+
+    def position(self, *parts: type) -> list[Any] | None:
+        """The keyset position of the cursor, parts of the given types (422 if tampered)."""
+        return decode_cursor(self.cursor, *parts)
+
+    def respond(
+        self,
+        rows: list[Any],
+        *,
+        key: Callable[[Any], Sequence[Any]],
+        page: type[Page[Any]],
+        columns: Sequence[str],
+    ) -> Any:
+        """The page (or CSV) of `limit + 1` fetched rows, with the next-page Link."""
+        return list_response(
+            self.request,
+            self.response,
+            rows,
+            limit=self.limit,
+            key=key,
+            page=page,
+            as_csv=self.as_csv,
+            columns=columns,
+        )
+
+
+async def list_request(
+    request: Request,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> ListRequest:
+    # Negotiated first, so that a 406 costs no database work.
+    return ListRequest(
+        request=request,
+        response=response,
+        limit=limit,
+        cursor=cursor,
+        as_csv=wants_csv(request, format),
+    )
+
+
+Listing = Annotated[ListRequest, Depends(list_request)]

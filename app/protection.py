@@ -2,9 +2,10 @@
 
 Rate limits use the `limits` library: in memory per process by default, or in Redis when
 REDIS_URL is set, so that every worker and replica shares one budget per caller. A caller is
-its API key id when it sends one, else its address.
+its API key when it presents a valid one, else its address.
 """
 
+import hashlib
 import json
 import logging
 import math
@@ -13,6 +14,7 @@ import time
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from sqlalchemy import text
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +23,7 @@ from app.config import Settings
 log = logging.getLogger("juriscope.protection")
 
 UNLIMITED_PATHS = ("/healthz", "/readyz")
+_KEY_IS_VALID = text("SELECT true FROM api_key WHERE hash = :hash AND revoked_at IS NULL")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -61,13 +64,9 @@ async def _problem(
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
-    """413 for request bodies over the limit (a larger one for imports), by Content-Length
-    or, when streamed, by counting."""
+    """413 for request bodies over the limit (a larger one for imports): by Content-Length,
+    or, for a streamed body, by reading it (bounded) before the app does, then replaying it."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, import_bytes: int) -> None:
         self.app = app
@@ -81,31 +80,37 @@ class BodyLimitMiddleware:
         limit = self.import_bytes if scope["path"] == "/v1/imports" else self.max_bytes
         detail = f"The request body is over the limit of {limit} bytes."
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _problem(send, scope, 413, "Content Too Large", detail)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
                 await _problem(send, scope, 413, "Content Too Large", detail)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _problem(send, scope, 413, "Content Too Large", detail)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 def _storage(settings: Settings) -> Storage:
@@ -125,23 +130,38 @@ class RateLimitMiddleware:
         self.limiter = SlidingWindowCounterRateLimiter(_storage(settings))
         self.reads: RateLimitItem = parse(settings.rate_limit)
         self.writes: RateLimitItem = parse(settings.write_rate_limit)
+        self.known_keys: dict[str, float] = {}
 
-    @staticmethod
-    def _caller(scope: Scope) -> str:
-        authorization = Headers(scope=scope).get("authorization", "")
-        token = authorization.removeprefix("Bearer ").strip()
-        parts = token.split("_", 2)
-        if len(parts) == 3 and parts[0] == "jsk":
-            return f"key:{parts[1]}"
+    async def _caller(self, scope: Scope) -> str:
+        """The budget a request draws on: its API key's when it presents a valid one, else its
+        address's (a made-up key cannot buy a fresh budget). Valid keys are remembered for a
+        minute, so this costs a database lookup only once per key and minute."""
         client = scope.get("client")
-        return f"ip:{client[0] if client else 'unknown'}"
+        address = f"ip:{client[0] if client else 'unknown'}"
+        token = Headers(scope=scope).get("authorization", "").removeprefix("Bearer ").strip()
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "jsk":
+            return address
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        if self.known_keys.get(digest, 0.0) > now:
+            return f"key:{parts[1]}"
+        try:
+            async with scope["app"].state.db.engine.connect() as connection:
+                valid = await connection.scalar(_KEY_IS_VALID, {"hash": digest})
+        except Exception:
+            return address
+        if not valid:
+            return address
+        self.known_keys[digest] = now + 60
+        return f"key:{parts[1]}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         item = self.writes if scope["method"] in WRITE_METHODS else self.reads
-        caller = self._caller(scope)
+        caller = await self._caller(scope)
         try:
             allowed = await self.limiter.hit(item, item.namespace, caller)
         except Exception as error:  # a rate-limit store outage must not take the API down

@@ -1,15 +1,12 @@
 from datetime import date
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 
 from app.deps import (
-    DEFAULT_LIMIT,
     CodesQuery,
-    CursorQuery,
     EventKindQuery,
-    FormatQuery,
     FromQuery,
-    LimitQuery,
+    Listing,
     ReadSessionDep,
     ToQuery,
     period_range,
@@ -17,7 +14,7 @@ from app.deps import (
 from app.errors import error_responses
 from app.events import service
 from app.events.schemas import EVENT_CSV, EventList
-from app.http import CSV_CONTENT, decode_cursor, list_response, wants_csv
+from app.http import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 from app.schemas_common import parse_codes
 
@@ -32,21 +29,16 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
 )
 async def list_events(
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     jurisdictions: CodesQuery = None,
     from_: FromQuery = None,
     to: ToQuery = None,
     kind: EventKindQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> EventList:
     """Laws enacted and in force, licences, consultations, enforcement, market entries and
     exits, across jurisdictions, in date order."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, date, str)
+    position = listing.position(date, str)
     start, end = period_range(from_, to)
     codes = parse_codes(jurisdictions)
     ids = (
@@ -61,15 +53,11 @@ async def list_events(
         end=end,
         kinds=kind,
         after=position,
-        limit=limit,
+        limit=listing.limit,
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=service.event_cursor,
         page=EventList,
-        as_csv=as_csv,
         columns=EVENT_CSV,
     )

@@ -1,17 +1,14 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from app.deps import (
-    DEFAULT_LIMIT,
     JSON_ONLY,
     AsOfQuery,
     CodesQuery,
-    CursorQuery,
-    FormatQuery,
     HistoryQuery,
-    LimitQuery,
+    Listing,
     ReadSessionDep,
 )
 from app.errors import error_responses
@@ -20,11 +17,8 @@ from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
 from app.http import (
     CSV_CONTENT,
-    decode_cursor,
-    list_response,
     resource_etag,
     today,
-    wants_csv,
 )
 from app.jurisdictions import service as jurisdictions_service
 from app.schemas_common import Key, parse_codes
@@ -54,29 +48,20 @@ FEATURE_CSV = (
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
 )
 async def list_features(
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> FeatureList:
     """The regulatory taxonomy: every feature with its category, value type, allowed values
     (with their scores) and direction, ordered by key."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str)
+    position = listing.position(str)
     rows = await service.list_features(
-        session, category=category, after=position[0] if position else None, limit=limit
+        session, category=category, after=position[0] if position else None, limit=listing.limit
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=lambda f: (f.key,),
         page=FeatureList,
-        as_csv=as_csv,
         columns=FEATURE_CSV,
     )
 
@@ -105,20 +90,15 @@ async def get_feature(key: KeyPath, response: Response, session: ReadSessionDep)
 )
 async def list_feature_values(
     key: KeyPath,
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     as_of: AsOfQuery = None,
     history: HistoryQuery = False,
     jurisdictions: CodesQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> FeatureValueList:
     """The value of one feature in every jurisdiction (or those listed) in force on `as_of`,
     or its whole history with `history=true`; ordered by jurisdiction code, then valid_from."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str, date)
+    position = listing.position(str, date)
     codes = parse_codes(jurisdictions)
     feature_id = await service.feature_id_for(session, key)
     ids = (
@@ -132,15 +112,11 @@ async def list_feature_values(
         as_of=None if history else as_of or today(),
         jurisdiction_ids=ids,
         after=position,
-        limit=limit,
+        limit=listing.limit,
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=lambda v: (v.jurisdiction_code, v.valid_from.isoformat()),
         page=FeatureValueList,
-        as_csv=as_csv,
         columns=VALUE_CSV,
     )

@@ -13,6 +13,7 @@ from app.deps import (
     FromQuery,
     HistoryQuery,
     LimitQuery,
+    Listing,
     MrvQuery,
     ReadSessionDep,
     ToQuery,
@@ -28,7 +29,6 @@ from app.http import (
     CSV_CONTENT,
     csv_response,
     decode_cursor,
-    list_response,
     next_link,
     paginate,
     resource_etag,
@@ -151,20 +151,15 @@ async def get_jurisdiction(
 )
 async def list_jurisdiction_features(
     code: CodePath,
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     as_of: AsOfQuery = None,
     history: HistoryQuery = False,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> FeatureValueList:
     """The jurisdiction's feature values in force on `as_of` (default today), or its whole
     history with `history=true`; ordered by feature key, then valid_from."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str, date)
+    position = listing.position(str, date)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
     rows = await features_service.list_jurisdiction_values(
         session,
@@ -172,16 +167,12 @@ async def list_jurisdiction_features(
         as_of=None if history else as_of or today(),
         category=category,
         after=position,
-        limit=limit,
+        limit=listing.limit,
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=lambda v: (v.feature_key, v.valid_from.isoformat()),
         page=FeatureValueList,
-        as_csv=as_csv,
         columns=VALUE_CSV,
     )
 
@@ -195,23 +186,18 @@ async def list_jurisdiction_features(
 )
 async def list_jurisdiction_observations(
     code: CodePath,
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     metrics: Annotated[
         str | None, Query(max_length=2000, description="Comma-separated metric keys.")
     ] = None,
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> ObservationList:
     """The jurisdiction's observations of every metric (or those listed), ordered by metric,
     counterpart and period; `mrv=N` keeps the N most recent of each series."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str, str, str, date, str)
+    position = listing.position(str, str, str, date, str)
     start, end = period_range(from_, to)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
     keys = parse_keys(metrics, name="metrics")
@@ -226,16 +212,12 @@ async def list_jurisdiction_observations(
         end=end,
         mrv=mrv,
         after=position,
-        limit=limit,
+        limit=listing.limit,
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=metrics_service.observation_cursor,
         page=ObservationList,
-        as_csv=as_csv,
         columns=OBSERVATION_CSV,
     )
 
@@ -249,19 +231,14 @@ async def list_jurisdiction_observations(
 )
 async def list_jurisdiction_events(
     code: CodePath,
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     from_: FromQuery = None,
     to: ToQuery = None,
     kind: EventKindQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> EventList:
     """The jurisdiction's regulatory events in date order."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, date, str)
+    position = listing.position(date, str)
     start, end = period_range(from_, to)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
     rows = await events_service.list_events(
@@ -271,16 +248,12 @@ async def list_jurisdiction_events(
         end=end,
         kinds=kind,
         after=position,
-        limit=limit,
+        limit=listing.limit,
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=events_service.event_cursor,
         page=EventList,
-        as_csv=as_csv,
         columns=EVENT_CSV,
     )
 

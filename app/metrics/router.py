@@ -1,23 +1,20 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from app.deps import (
-    DEFAULT_LIMIT,
     JSON_ONLY,
     CodesQuery,
-    CursorQuery,
-    FormatQuery,
     FromQuery,
-    LimitQuery,
+    Listing,
     MrvQuery,
     ReadSessionDep,
     ToQuery,
     period_range,
 )
 from app.errors import error_responses
-from app.http import CSV_CONTENT, decode_cursor, list_response, resource_etag, wants_csv
+from app.http import CSV_CONTENT, resource_etag
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
@@ -39,25 +36,18 @@ METRIC_CSV = ("key", "name", "unit", "frequency", "bilateral", "higher_is_better
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
 )
 async def list_metrics(
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
+    listing: Listing,
 ) -> MetricList:
     """Every metric with its unit, frequency and direction, ordered by key."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str)
-    rows = await service.list_metrics(session, after=position[0] if position else None, limit=limit)
-    return list_response(
-        request,
-        response,
+    position = listing.position(str)
+    rows = await service.list_metrics(
+        session, after=position[0] if position else None, limit=listing.limit
+    )
+    return listing.respond(
         rows,
-        limit=limit,
         key=lambda m: (m.key,),
         page=MetricList,
-        as_csv=as_csv,
         columns=METRIC_CSV,
     )
 
@@ -86,17 +76,13 @@ async def get_metric(key: KeyPath, response: Response, session: ReadSessionDep) 
 )
 async def list_metric_observations(
     key: KeyPath,
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     jurisdictions: CodesQuery = None,
     counterpart: CodesQuery = None,
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> ObservationList:
     """Observations of one metric across jurisdictions: a panel, one series per jurisdiction
     (and counterpart, for bilateral metrics), ordered by jurisdiction, counterpart and period.
@@ -104,8 +90,7 @@ async def list_metric_observations(
     `from`/`to` keep observations whose period lies within the range; `mrv=N` keeps the N
     most recent observations of each series.
     """
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str, str, str, date, str)
+    position = listing.position(str, str, str, date, str)
     start, end = period_range(from_, to)
     metric_ids = await service.metric_ids_for(session, [key])
     codes = parse_codes(jurisdictions)
@@ -127,15 +112,11 @@ async def list_metric_observations(
         end=end,
         mrv=mrv,
         after=position,
-        limit=limit,
+        limit=listing.limit,
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=service.observation_cursor,
         page=ObservationList,
-        as_csv=as_csv,
         columns=OBSERVATION_CSV,
     )

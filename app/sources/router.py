@@ -1,10 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from app.deps import DEFAULT_LIMIT, JSON_ONLY, CursorQuery, FormatQuery, LimitQuery, ReadSessionDep
+from app.deps import JSON_ONLY, Listing, ReadSessionDep
 from app.errors import error_responses
-from app.http import CSV_CONTENT, decode_cursor, list_response, resource_etag, wants_csv
+from app.http import CSV_CONTENT, resource_etag
 from app.schemas_common import Slug
 from app.sources import service
 from app.sources.models import SourceKind
@@ -23,32 +23,23 @@ SOURCE_CSV = ("id", "publisher", "title", "url", "published_on", "accessed_on", 
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
 )
 async def list_sources(
-    request: Request,
-    response: Response,
     session: ReadSessionDep,
+    listing: Listing,
     kind: Annotated[SourceKind | None, Query(description="Only this kind of source.")] = None,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=100, description="Search in titles, publishers and ids."),
     ] = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    format: FormatQuery = None,
 ) -> SourceList:
     """Every source cited by a value, observation or event, ordered by id."""
-    as_csv = wants_csv(request, format)
-    position = decode_cursor(cursor, str)
+    position = listing.position(str)
     rows = await service.list_sources(
-        session, kind=kind, q=q, after=position[0] if position else None, limit=limit
+        session, kind=kind, q=q, after=position[0] if position else None, limit=listing.limit
     )
-    return list_response(
-        request,
-        response,
+    return listing.respond(
         rows,
-        limit=limit,
         key=lambda s: (s.id,),
         page=SourceList,
-        as_csv=as_csv,
         columns=SOURCE_CSV,
     )
 
