@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from httpx import AsyncClient
@@ -220,6 +220,20 @@ class TestListFeatureValues:
         await _regime_history(session)
         response = await client.get("/v1/features/zz_regime/values?as_of=2019-01-01")
         assert response.json()["items"] == [ZA_NONE]
+
+    async def test_as_of_defaults_to_today_utc(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        today = datetime.now(UTC).date()
+        za = await create_jurisdiction(session, "ZA")
+        flag = await create_feature(session, "zz_flag")
+        await create_feature_value(session, za, flag, False, valid_to=today)
+        await create_feature_value(session, za, flag, True, valid_from=today)
+        for url in ("/v1/features/zz_flag/values", "/v1/jurisdictions/ZA/features"):
+            items = (await client.get(url)).json()["items"]
+            assert [(v["value"], v["valid_from"], v["valid_to"]) for v in items] == [
+                (True, today.isoformat(), None)
+            ], url
 
     async def test_history_returns_every_interval(
         self, client: AsyncClient, session: AsyncSession
