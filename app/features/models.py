@@ -80,6 +80,7 @@ class FeatureValue(Base):
             name="feature_value_no_overlap",
         ),
         Index(None, "feature_id", "valid_from"),
+        Index(None, "jurisdiction_id", "feature_id", "valid_from"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

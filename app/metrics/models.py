@@ -59,6 +59,8 @@ class Observation(Base):
             postgresql_nulls_not_distinct=True,
         ),
         Index(None, "metric_id", "jurisdiction_id", "period_start"),
+        # A jurisdiction's observations, and its latest per metric (profile, compare, scores).
+        Index(None, "jurisdiction_id", "metric_id", "period_end"),
         Index(None, "counterpart_id"),
     )
 
