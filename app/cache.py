@@ -38,10 +38,11 @@ class ResponseCacheMiddleware:
         self.misses = 0
 
     def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http":
+            return False
         path: str = scope["path"]
         return (
             self.entries > 0
-            and scope["type"] == "http"
             and scope["method"] == "GET"
             and path.startswith("/v1/")
             and not path.startswith("/v1/keys")

@@ -47,3 +47,17 @@ async def test_readyz_is_503_when_the_schema_is_behind(scratch_database: str) ->
     await database.dispose()
     assert response.status_code == 503
     assert "juriscope db upgrade" in response.json()["detail"]
+
+
+async def test_the_app_starts_and_stops_through_its_lifespan(settings: Settings) -> None:
+    """The app as uvicorn runs it: the lifespan connects to DATABASE_URL and disposes of it
+    (every middleware must let the lifespan messages through)."""
+    from asgi_lifespan import LifespanManager
+
+    app = create_app(settings.model_copy(update={"response_cache_entries": 8}))
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://t") as client,
+    ):
+        assert (await client.get("/readyz")).status_code == 200
+        assert (await client.get("/v1/jurisdictions?limit=1")).status_code == 200
