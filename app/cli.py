@@ -154,20 +154,27 @@ def import_(
     from app.dataset.io import DatasetInvalid, read_path
     from app.progress import stages
 
+    positions: dict[str, list[int]] = {}
     try:
-        dataset, issues = read_path(path)
+        dataset, issues = read_path(path, positions)
     except DatasetInvalid as error:
-        issues = error.issues
-    if issues:
-        _print_issues(issues)
-        raise CliError(f"{len(issues)} invalid record(s) in {path}; nothing was imported")
+        _print_issues(error.issues)
+        raise CliError(f"{path} cannot be read; nothing was imported") from None
     try:
         with (
             database_url(get_settings()) as url,
             stages("import", len(loader.ENTITY_NAMES)) as stage,
         ):
             report = asyncio.run(
-                loader.import_async(url, dataset, actor="cli", dry_run=dry_run, on_stage=stage)
+                loader.import_async(
+                    url,
+                    dataset,
+                    actor="cli",
+                    dry_run=dry_run,
+                    on_stage=stage,
+                    prior_issues=issues,
+                    positions=positions,
+                )
             )
     except DatasetInvalid as error:
         _print_issues(error.issues)

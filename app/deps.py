@@ -204,3 +204,20 @@ async def list_request(
 
 
 Listing = Annotated[ListRequest, Depends(list_request)]
+
+
+async def no_nul_in_query(request: Request) -> None:
+    """A 422 naming any query parameter holding U+0000, which PostgreSQL cannot take."""
+    bad = [name for name, value in request.query_params.multi_items() if "\x00" in value]
+    if bad:
+        raise ValidationFailed(
+            f"Query parameters must not contain the NUL character: {', '.join(bad)}",
+            errors=[
+                {
+                    "loc": ["query", name],
+                    "msg": "Contains the NUL character",
+                    "type": "nul_character",
+                }
+                for name in bad
+            ],
+        )

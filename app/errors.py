@@ -91,6 +91,10 @@ class NotAcceptable(AppError):
     status, title, type = 406, "Not Acceptable", "/problems/not-acceptable"
 
 
+class MethodNotAllowed(AppError):
+    status, title, type = 405, "Method Not Allowed", "/problems/method-not-allowed"
+
+
 class ConflictError(AppError):
     status, title, type = 409, "Conflict", "/problems/conflict"
 
@@ -120,6 +124,7 @@ _HTTP_TYPES = {
     401: Unauthorized,
     403: PermissionDenied,
     404: NotFoundError,
+    405: MethodNotAllowed,
     406: NotAcceptable,
     409: ConflictError,
     412: PreconditionFailed,
@@ -297,20 +302,16 @@ async def _data_error(request: Request, error: Exception) -> JSONResponse:
     cause = getattr(getattr(error, "orig", None), "__cause__", None)
     sqlstate = str(getattr(cause, "sqlstate", ""))
     if sqlstate.startswith("22"):
+        where = "query" if request.method in ("GET", "HEAD") else "body"
+        message = str(getattr(cause, "message", None) or cause or "invalid value")
         return problem_response(
             request,
             status=422,
             title=ValidationFailed.title,
             type_=ValidationFailed.type,
             detail="A value cannot be stored or compared as given (invalid characters or out "
-            "of range).",
-            errors=[
-                {
-                    "loc": ["body"],
-                    "msg": getattr(cause, "message", "invalid value"),
-                    "type": "data_exception",
-                }
-            ],
+            f"of range): {message}",
+            errors=[{"loc": [where], "msg": message, "type": "data_exception"}],
         )
     return await _unhandled(request, error)
 

@@ -38,7 +38,7 @@ def encode_cursor(key: Sequence[Any]) -> str:
 
 def _cursor_part(value: Any, kind: type) -> Any:
     if kind is int:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
             return value
     elif kind is date:
         if isinstance(value, str):

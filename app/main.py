@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -17,7 +17,8 @@ from app.compare.router import router as compare_router
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
-from app.errors import install_error_handlers, problem_schemas
+from app.deps import no_nul_in_query
+from app.errors import error_responses, install_error_handlers, problem_schemas
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.features.router import router as features_router
@@ -97,8 +98,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             tags=TAGS,
         )
         document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+        every_operation = error_responses(401, 429)
         for path, operations in document["paths"].items():
-            if path.startswith("/v1/") and "get" in operations:
+            if not path.startswith("/v1/"):
+                continue
+            for method, operation in operations.items():
+                for status, response in every_operation.items():
+                    operation["responses"].setdefault(str(status), response)
+                if method == "get" or operation["operationId"] == "evaluateScenario":
+                    # Public unless JURISCOPE_PUBLIC_READ=false: a key is optional.
+                    operation["security"] = [{}, {"apiKey": []}]
+            if "get" in operations:
                 operations["get"]["responses"].setdefault(
                     "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
                 )
@@ -134,6 +144,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description=DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        dependencies=[Depends(no_nul_in_query)],
     )
     app.state.settings = settings
     if database is not None:

@@ -4,7 +4,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
 from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
 
@@ -36,17 +36,42 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _not_a_bool(value: object) -> object:
+    # pydantic would read true as 1.0: a number must be a number.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not a boolean")
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+Number = Annotated[float, BeforeValidator(_not_a_bool)]
 NulFree = AfterValidator(_no_nul)
 
+# Identifiers are case-insensitive on input: the documented patterns say so (a validator that
+# normalises first would otherwise hide the pattern from the OpenAPI document).
 JurisdictionCode = Annotated[
     str,
     BeforeValidator(_upper),
     StringConstraints(pattern=CODE_PATTERN, max_length=24),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 24, "pattern": "^[A-Za-z]{2}(-[A-Za-z0-9]{1,8}){0,2}$"}
+    ),
 ]
-Key = Annotated[str, BeforeValidator(_lower), StringConstraints(pattern=KEY_PATTERN, max_length=80)]
+Key = Annotated[
+    str,
+    BeforeValidator(_lower),
+    StringConstraints(pattern=KEY_PATTERN, max_length=80),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 80, "pattern": "^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$"}
+    ),
+]
 Slug = Annotated[
-    str, BeforeValidator(_lower), StringConstraints(pattern=SLUG_PATTERN, max_length=120)
+    str,
+    BeforeValidator(_lower),
+    StringConstraints(pattern=SLUG_PATTERN, max_length=120),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 120, "pattern": "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"}
+    ),
 ]
 
 _CODE_RE = re.compile(CODE_PATTERN)

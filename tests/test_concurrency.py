@@ -158,16 +158,6 @@ async def _until_one_waits_for_a_lock(observer: Any) -> None:
 
 
 class TestDefinitionRacingAValue:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a feature redefinition and a value written at the same time both commit, "
-        "leaving a stored value its feature no longer allows: app/dataset/loader.py "
-        "apply_dataset validates against what it can see, and concurrent writers queue only "
-        "later, on the data_version row when they record their changes, so the second one "
-        "goes on with a stale validation; take a lock on the feature (FOR UPDATE when "
-        "redefining, FOR SHARE when writing a value, or the data_version lock) before "
-        "validating",
-    )
     async def test_one_of_them_is_refused(self, scratch_database: str) -> None:
         dataset, _ = dataset_from_mapping(sample())
         await loader.import_async(scratch_database, dataset, actor="t", dry_run=False)

@@ -33,7 +33,7 @@ import pytest
 import schemathesis
 from httpx import AsyncClient
 from schemathesis import GenerationMode
-from schemathesis.core.failures import AcceptedNegativeData, Failure, FailureGroup
+from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -49,13 +49,7 @@ from tests.test_errors import assert_problem
 MAX_EXAMPLES = 15
 
 # (failure class, pattern of its message): failures that a pinned finding explains.
-KNOWN: list[tuple[type[Failure], re.Pattern[str]]] = [
-    # tests/metrics/test_writes.py::TestPutMetric::test_boolean_fields_refuse_numbers_and_words
-    (
-        AcceptedNegativeData,
-        re.compile(r"in body - (bilateral|higher_is_better): Incorrect type"),
-    ),
-]
+KNOWN: list[tuple[type[Failure], re.Pattern[str]]] = []
 
 SETTINGS = Settings(env="test", rate_limit="100000/second", write_rate_limit="100000/second")
 # The app exists at import, for schemathesis to load its document and parametrize the test;
@@ -166,14 +160,6 @@ def test_api(case: schemathesis.Case, admin_key: str) -> None:
 class TestDocument:
     """What the runs found in the OpenAPI document itself."""
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="identifier formats are missing from the document: pydantic drops `pattern` "
-        "from the JSON schema of a type with a BeforeValidator, so JurisdictionCode, Key and "
-        "Slug (app/schemas_common.py) show only maxLength, in paths and bodies alike; a "
-        "client cannot tell that `0` is not a code (add a case-insensitive pattern with "
-        "WithJsonSchema or json_schema_extra)",
-    )
     def test_identifier_formats_are_documented(self) -> None:
         document = APP.openapi()
         parameters = document["paths"]["/v1/jurisdictions/{code}"]["put"]["parameters"]
@@ -183,33 +169,14 @@ class TestDocument:
         assert "pattern" in body["jurisdiction_code"]
         assert "pattern" in body["id"]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="public reads are documented as needing a key: every read has `security: "
-        "[{apiKey: []}]` (FastAPI adds HTTPBearer's requirement even with auto_error=False, "
-        "app/auth.py READ_ACCESS), so generated SDKs demand a token; with "
-        "JURISCOPE_PUBLIC_READ=true it should be optional (`[{}, {apiKey: []}]`)",
-    )
     def test_public_reads_document_the_key_as_optional(self) -> None:
         security = APP.openapi()["paths"]["/v1/jurisdictions"]["get"].get("security")
         assert security is None or {} in security
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="listJurisdictions answers 404 for an unknown `has_feature` but documents only "
-        "200, 406, 422, 503 (app/jurisdictions/router.py list_jurisdictions `responses`)",
-    )
     def test_list_jurisdictions_documents_its_404(self) -> None:
         responses = APP.openapi()["paths"]["/v1/jurisdictions"]["get"]["responses"]
         assert "404" in responses
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="no read documents 401 or 429, though every read answers 401 to an unknown or "
-        "revoked key (and to no key when JURISCOPE_PUBLIC_READ=false) and 429 over the rate "
-        "limit: the `responses` of every read router (app/*/router.py error_responses(...)) "
-        "leave them out, so SDKs have no type for them",
-    )
     def test_reads_document_401_and_429(self) -> None:
         missing = {
             f"{method.upper()} {path}": sorted({"401", "429"} - set(operation["responses"]))
@@ -224,14 +191,6 @@ class TestQueryValuesPostgresRefuses:
     """Query values that pass validation but that PostgreSQL refuses: a 422 problem, as
     documented, that names the parameter."""
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="app/errors.py _data_error answers a value PostgreSQL refuses with "
-        "errors=[{loc: ['body'], msg: null}]: msg null breaks the documented Problem schema "
-        "(the asyncpg DataError of an int64 overflow has no `message`), and loc says body for "
-        "a query parameter; `since` (app/changes/router.py) and cursor integers also lack an "
-        "upper bound (le=2**63-1) that would make this an ordinary validation error",
-    )
     @pytest.mark.parametrize(
         ("path", "params", "loc"),
         [

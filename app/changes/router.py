@@ -1,13 +1,15 @@
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.auth import get_caller
 from app.changes import service
 from app.changes.schemas import ChangeList
 from app.deps import Listing, ReadSessionDep
 from app.errors import error_responses
 from app.http import CSV_CONTENT
+from app.keys.schemas import Caller
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
 
@@ -38,16 +40,23 @@ class ChangeEntity(StrEnum):
 async def list_changes(
     session: ReadSessionDep,
     listing: Listing,
-    since: Annotated[int, Query(ge=0, description="Only changes with a higher id.")] = 0,
+    caller: Annotated[Caller | None, Depends(get_caller)],
+    since: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Only changes with a higher id.")
+    ] = 0,
     entity: Annotated[
         ChangeEntity | None, Query(description="Only changes of this entity.")
     ] = None,
 ) -> ChangeList:
     """Every write in order, with its actor and the entity's state before and after. To
-    sync, keep the highest `id` you have seen and ask again with `since=<id>`."""
+    sync, keep the highest `id` you have seen and ask again with `since=<id>`. Changes to API
+    keys are listed only to callers with an admin key."""
     position = listing.position(int)
     after = max(since, position[0]) if position else since
-    rows = await service.list_changes(session, since=after, entity=entity, limit=listing.limit)
+    admin = caller is not None and "admin" in caller.scopes
+    rows = await service.list_changes(
+        session, since=after, entity=entity, limit=listing.limit, include_keys=admin
+    )
     return listing.respond(
         rows,
         key=lambda c: (c.id,),

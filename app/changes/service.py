@@ -10,10 +10,18 @@ from app.changes.schemas import ChangeRead
 
 
 async def list_changes(
-    session: AsyncSession, *, since: int, entity: str | None, limit: int
+    session: AsyncSession,
+    *,
+    since: int,
+    entity: str | None,
+    limit: int,
+    include_keys: bool = False,
 ) -> list[ChangeRead]:
-    """Changes with an id above `since`, in id order; `limit + 1` rows."""
+    """Changes with an id above `since`, in id order (API keys only with include_keys);
+    `limit + 1` rows."""
     stmt = select(Change).where(Change.id > since).order_by(Change.id).limit(limit + 1)
+    if not include_keys:
+        stmt = stmt.where(Change.entity != "api_key")
     if entity is not None:
         stmt = stmt.where(Change.entity == entity)
     return [ChangeRead.model_validate(c, from_attributes=True) for c in await session.scalars(stmt)]

@@ -55,8 +55,11 @@ def _loc(error: Any) -> str | None:
     return ".".join(loc) or None
 
 
-def validate_records(entity: str, raws: Any, file: str) -> tuple[list[Any], list[Issue]]:
-    """Validate raw records of one entity type; return the valid ones and an issue per error."""
+def validate_records(
+    entity: str, raws: Any, file: str, positions: list[int] | None = None
+) -> tuple[list[Any], list[Issue]]:
+    """Validate raw records of one entity type; return the valid ones and an issue per error
+    (and, in `positions`, each valid record's number in the input)."""
     model = ENTITY_FILES[entity]
     if not isinstance(raws, list):
         return [], [Issue(file=file, message=f"{entity} must be a list of records")]
@@ -65,6 +68,8 @@ def validate_records(entity: str, raws: Any, file: str) -> tuple[list[Any], list
     for number, raw in enumerate(raws):
         try:
             records.append(model.model_validate(raw))
+            if positions is not None:
+                positions.append(number)
         except ValidationError as error:
             for detail in error.errors():
                 issues.append(
@@ -79,8 +84,12 @@ def validate_records(entity: str, raws: Any, file: str) -> tuple[list[Any], list
     return records, issues
 
 
-def dataset_from_mapping(payload: Any, *, file: str = "payload") -> tuple[Dataset, list[Issue]]:
-    """A dataset from `{"sources": [...], "jurisdictions": [...], ...}` (any subset)."""
+def dataset_from_mapping(
+    payload: Any, *, file: str = "payload", positions: dict[str, list[int]] | None = None
+) -> tuple[Dataset, list[Issue]]:
+    """A dataset from `{"sources": [...], "jurisdictions": [...], ...}` (any subset): the
+    valid records, an issue per invalid one, and (in `positions`) where each valid record
+    stood in its list, so later issues can name the input's record numbers."""
     if not isinstance(payload, dict):
         return Dataset(), [Issue(file=file, message="expected an object of entity lists")]
     issues: list[Issue] = []
@@ -96,7 +105,10 @@ def dataset_from_mapping(payload: Any, *, file: str = "payload") -> tuple[Datase
     parts: dict[str, list[Any]] = {}
     for entity in ENTITY_FILES:
         if entity in payload:
-            parts[entity], found = validate_records(entity, payload[entity], f"{file}:{entity}")
+            numbers = positions.setdefault(entity, []) if positions is not None else None
+            parts[entity], found = validate_records(
+                entity, payload[entity], f"{file}:{entity}", numbers
+            )
             issues += found
     return Dataset(**parts), issues
 
@@ -160,8 +172,11 @@ def _attach_regulators(raws: list[dict[str, Any]], regulators: list[dict[str, An
         raw["regulators"] = by_code.pop(str(raw.get("code", "")).upper(), [])
 
 
-def read_path(path: Path) -> tuple[Dataset, list[Issue]]:
-    """A dataset from a directory (JSON or CSV files named after entities) or a single file."""
+def read_path(
+    path: Path, positions: dict[str, list[int]] | None = None
+) -> tuple[Dataset, list[Issue]]:
+    """A dataset from a directory (JSON or CSV files named after entities) or a single file;
+    `positions` as in dataset_from_mapping."""
     if path.is_dir():
         payload: dict[str, Any] = {}
         for entity in ENTITY_FILES:
@@ -177,7 +192,7 @@ def read_path(path: Path) -> tuple[Dataset, list[Issue]]:
             )
         if not payload:
             return Dataset(), [Issue(file=str(path), message="no dataset files in this directory")]
-        return _per_file(payload, path)
+        return _per_file(payload, path, positions)
     if not path.exists():
         return Dataset(), [Issue(file=str(path), message="no such file or directory")]
     if path.suffix == ".csv":
@@ -190,15 +205,18 @@ def read_path(path: Path) -> tuple[Dataset, list[Issue]]:
                     f"its entity ({', '.join(ENTITY_FILES)})",
                 )
             ]
-        return _per_file({entity: rows_from_csv(entity, path.read_text(encoding="utf-8"))}, path)
+        rows = rows_from_csv(entity, path.read_text(encoding="utf-8"))
+        return _per_file({entity: rows}, path, positions)
     payload_any = _read_json(path)
     if isinstance(payload_any, list) and path.stem in ENTITY_FILES:
         payload_any = {path.stem: payload_any}
-    return dataset_from_mapping(payload_any, file=path.name)
+    return dataset_from_mapping(payload_any, file=path.name, positions=positions)
 
 
-def _per_file(payload: dict[str, Any], path: Path) -> tuple[Dataset, list[Issue]]:
-    dataset, issues = dataset_from_mapping(payload, file="")
+def _per_file(
+    payload: dict[str, Any], path: Path, positions: dict[str, list[int]] | None
+) -> tuple[Dataset, list[Issue]]:
+    dataset, issues = dataset_from_mapping(payload, file="", positions=positions)
     for issue in issues:
         entity = issue.file.lstrip(":")
         suffix = ".json" if (path / f"{entity}.json").exists() or path.suffix == ".json" else ".csv"

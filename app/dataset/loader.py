@@ -243,6 +243,10 @@ def _plan(dataset: Dataset, stored: Dataset) -> dict[str, tuple[list[Any], list[
         create, change, same = [], [], 0
         for record in getattr(dataset, entity):
             before = existing.get(key(record))
+            if entity == "jurisdictions" and record.regulators is None:
+                record = record.model_copy(
+                    update={"regulators": before.regulators if before else []}
+                )
             if before is None:
                 create.append(record)
             elif before.model_dump(mode="json") != record.model_dump(mode="json"):
@@ -255,6 +259,49 @@ def _plan(dataset: Dataset, stored: Dataset) -> dict[str, tuple[list[Any], list[
 
 Stage = Callable[[str, int], None]
 
+_FILE_ENTITY = {f"{entity}.json": entity for entity in ENTITY_FILES}
+
+
+def _renumbered(issues: list[Issue], positions: dict[str, list[int]] | None) -> list[Issue]:
+    """Issues of a dataset that lost its invalid records, numbered as in the input."""
+    if positions is None:
+        return issues
+    for issue in issues:
+        numbers = positions.get(_FILE_ENTITY.get(issue.file, ""), [])
+        if issue.record is not None and issue.record < len(numbers):
+            issue.record = numbers[issue.record]
+    return issues
+
+
+async def _lock_definitions(session: AsyncSession, dataset: Dataset) -> None:
+    """Lock the features and metrics this write redefines (exclusively) or writes values of
+    (shared), in id order, so that a redefinition and a value written at the same time
+    are validated one after the other, never both against the old definition."""
+    for table, redefined, used in (
+        (
+            "feature",
+            {f.key for f in dataset.features},
+            {v.feature_key for v in dataset.feature_values},
+        ),
+        ("metric", {m.key for m in dataset.metrics}, {o.metric_key for o in dataset.observations}),
+    ):
+        if redefined:
+            await session.execute(
+                text(
+                    f"SELECT id FROM {table} WHERE key = ANY(CAST(:keys AS text[])) "
+                    "ORDER BY id FOR UPDATE"
+                ),
+                {"keys": sorted(redefined)},
+            )
+        if used - redefined:
+            await session.execute(
+                text(
+                    f"SELECT id FROM {table} WHERE key = ANY(CAST(:keys AS text[])) "
+                    "ORDER BY id FOR SHARE"
+                ),
+                {"keys": sorted(used - redefined)},
+            )
+
 
 async def apply_dataset(
     session: AsyncSession,
@@ -263,14 +310,18 @@ async def apply_dataset(
     actor: str,
     dry_run: bool = False,
     on_stage: Stage | None = None,
+    prior_issues: Sequence[Issue] = (),
+    positions: dict[str, list[int]] | None = None,
 ) -> ImportReport:
     """Validate `dataset` against the stored data and upsert it (unless dry_run).
 
     Raises DatasetInvalid with every issue when anything is invalid; writes nothing then.
     Flushes, never commits: the caller owns the transaction.
     """
+    await _lock_definitions(session, dataset)
     known, stored = await _known(session, dataset)
-    issues = validate_dataset(dataset, known)
+    known.rejected = {issue.key for issue in prior_issues if issue.key}
+    issues = [*prior_issues, *_renumbered(validate_dataset(dataset, known), positions)]
     if issues:
         raise DatasetInvalid(issues)
     plan = _plan(dataset, stored)
@@ -418,7 +469,7 @@ class _Writer:
                 [
                     {"slug": g.id, "jurisdiction_id": ids[r.code], **g.model_dump(exclude={"id"})}
                     for r in touched
-                    for g in r.regulators
+                    for g in r.regulators or []
                 ],
                 Regulator.id,
             )
@@ -620,11 +671,24 @@ def seed_if_empty(url: str) -> ImportReport | None:
 
 
 async def import_async(
-    url: str, dataset: Dataset, *, actor: str, dry_run: bool, on_stage: Stage | None = None
+    url: str,
+    dataset: Dataset,
+    *,
+    actor: str,
+    dry_run: bool,
+    on_stage: Stage | None = None,
+    prior_issues: Sequence[Issue] = (),
+    positions: dict[str, list[int]] | None = None,
 ) -> ImportReport:
     async def work(session: AsyncSession) -> ImportReport:
         return await apply_dataset(
-            session, dataset, actor=actor, dry_run=dry_run, on_stage=on_stage
+            session,
+            dataset,
+            actor=actor,
+            dry_run=dry_run,
+            on_stage=on_stage,
+            prior_issues=prior_issues,
+            positions=positions,
         )
 
     result: ImportReport = await _with_session(url, work)

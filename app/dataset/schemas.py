@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     create_model,
     field_validator,
@@ -29,7 +30,7 @@ from app.jurisdictions.models import JurisdictionKind, Region
 from app.metrics.models import Frequency
 from app.models_common import Confidence
 from app.periods import parse_period
-from app.schemas_common import IsoDate, JurisdictionCode, Key, NulFree, Slug
+from app.schemas_common import IsoDate, JurisdictionCode, Key, NulFree, Number, Slug
 from app.sources.models import SourceKind
 
 Text = Annotated[
@@ -97,23 +98,28 @@ class JurisdictionRecord(Record):
     region: Region
     currency: Currency | None = None
     summary: Text | None = None
-    regulators: list[RegulatorRecord] = Field(default_factory=list)
+    regulators: list[RegulatorRecord] | None = Field(
+        default=None,
+        description="The regulators, replacing those stored; omitted (null), they are kept "
+        "as they are (a CSV import of jurisdictions carries none).",
+    )
 
     @model_validator(mode="after")
     def _not_own_parent(self) -> "JurisdictionRecord":
         if self.parent_code == self.code:
             raise ValueError("a jurisdiction cannot be its own parent")
-        ids = [regulator.id for regulator in self.regulators]
-        if len(set(ids)) != len(ids):
-            raise ValueError("a regulator is listed twice")
-        self.regulators.sort(key=lambda regulator: regulator.id)
+        if self.regulators is not None:
+            ids = [regulator.id for regulator in self.regulators]
+            if len(set(ids)) != len(ids):
+                raise ValueError("a regulator is listed twice")
+            self.regulators.sort(key=lambda regulator: regulator.id)
         return self
 
 
 class AllowedValue(Record):
     value: Key
     label: Name
-    score: float = Field(ge=0, le=1)
+    score: Number = Field(ge=0, le=1)
 
 
 class FeatureRecord(Record):
@@ -123,7 +129,7 @@ class FeatureRecord(Record):
     value_type: ValueType
     unit: Name | None = None
     allowed_values: list[AllowedValue] | None = None
-    higher_is_better: bool | None = None
+    higher_is_better: StrictBool | None = None
     description: Text | None = None
 
     @model_validator(mode="after")
@@ -165,16 +171,16 @@ class MetricRecord(Record):
     name: Name
     unit: Name | None = None
     description: Text | None = None
-    higher_is_better: bool | None = None
+    higher_is_better: StrictBool | None = None
     frequency: Frequency
-    bilateral: bool = False
+    bilateral: StrictBool = False
 
 
 class ObservationRecord(Record):
     jurisdiction_code: JurisdictionCode
     metric_key: Key
     period: str
-    value: float
+    value: Number
     counterpart_code: JurisdictionCode | None = None
     source_ids: SourceIds
     confidence: Confidence
@@ -211,7 +217,7 @@ class EventRecord(Record):
 class ComponentRecord(Record):
     kind: ComponentKind
     key: Key
-    weight: float = Field(ge=0, le=1000)
+    weight: Number = Field(ge=0, le=1000)
     transform: Transform
 
 

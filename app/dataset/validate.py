@@ -43,6 +43,9 @@ class Known:
     feature_values: list[FeatureValueRecord] = field(default_factory=list)
     # metric key -> (has observations without a counterpart, has some with one)
     observation_shapes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # Identifiers of records of the same input that failed their own rules: they are
+    # reported already, so references to them are not reported again.
+    rejected: set[str] = field(default_factory=set)
 
 
 def fv_key(record: FeatureValueRecord) -> tuple[str, str, date]:
@@ -89,8 +92,12 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
     issues += _duplicates("events", (e.id for e in dataset.events))
     issues += _duplicates("indices", (i.key for i in dataset.indices))
 
-    sources = known.sources | {s.id for s in dataset.sources}
-    parents = dict(known.jurisdictions) | {j.code: j.parent_code for j in dataset.jurisdictions}
+    sources = known.sources | {s.id for s in dataset.sources} | known.rejected
+    parents = (
+        dict(known.jurisdictions)
+        | dict.fromkeys(known.rejected)
+        | {j.code: j.parent_code for j in dataset.jurisdictions}
+    )
     features = known.features | {f.key: f for f in dataset.features}
     metrics = known.metrics | {m.key: m for m in dataset.metrics}
 
@@ -136,7 +143,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                 )
                 break
             ancestor, hops = parents.get(ancestor), hops + 1
-        for r_number, regulator in enumerate(j.regulators):
+        for r_number, regulator in enumerate(j.regulators or []):
             owner = regulator_owner.get(regulator.id)
             if owner is not None and owner != j.code:
                 issues.append(
@@ -155,6 +162,8 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
         check_code("feature_values", number, key, "jurisdiction_code", v.jurisdiction_code)
         missing_sources("feature_values", number, key, v.source_ids)
         feature = features.get(v.feature_key)
+        if feature is None and v.feature_key in known.rejected:
+            continue
         if feature is None:
             issues.append(
                 Issue(
@@ -202,7 +211,9 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
         check_code("observations", number, key, "counterpart_code", o.counterpart_code)
         missing_sources("observations", number, key, o.source_ids)
         metric = metrics.get(o.metric_key)
-        if metric is None:
+        if metric is None and o.metric_key in known.rejected:
+            pass
+        elif metric is None:
             issues.append(
                 Issue(
                     file=FILES["observations"],
@@ -253,6 +264,8 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
             where = f"components.{c_number}"
             if component.kind == "feature":
                 feature = features.get(component.key)
+                if feature is None and component.key in known.rejected:
+                    continue
                 if feature is None:
                     issues.append(
                         Issue(
@@ -266,6 +279,8 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     continue
                 problem = transform_problem(component.transform, feature.value_type)
             else:
+                if component.key not in metrics and component.key in known.rejected:
+                    continue
                 if component.key not in metrics:
                     issues.append(
                         Issue(

@@ -126,15 +126,23 @@ async def import_dataset(
                 }
             ],
         )
-    dataset, issues = dataset_from_mapping(payload, file="")
-    if issues:
-        raise _invalid(issues)
-    if not any(getattr(dataset, name) for name in ENTITY_FILES):
+    positions: dict[str, list[int]] = {}
+    dataset, issues = dataset_from_mapping(payload, file="", positions=positions)
+    if not issues and not any(getattr(dataset, name) for name in ENTITY_FILES):
         raise ValidationFailed(
             "The dataset is empty.",
             errors=[{"loc": ["body"], "msg": "No records", "type": "empty"}],
         )
     try:
-        return await loader.apply_dataset(session, dataset, actor=caller.id, dry_run=dry_run)
+        # Records that failed their own rules are reported with the cross-record problems of
+        # the others: one answer lists every invalid record.
+        return await loader.apply_dataset(
+            session,
+            dataset,
+            actor=caller.id,
+            dry_run=dry_run,
+            prior_issues=issues,
+            positions=positions,
+        )
     except DatasetInvalid as error:
         raise _invalid(error.issues) from None

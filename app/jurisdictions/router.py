@@ -66,7 +66,7 @@ LIST_CSV_COLUMNS = (
     operation_id="listJurisdictions",
     summary="List jurisdictions",
     response_model=JurisdictionList,
-    responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
 )
 async def list_jurisdictions(
     request: Request,

@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas_common import IsoDate, JurisdictionCode, Key
+from app.schemas_common import IsoDate, JurisdictionCode, Key, Number
 
 
 class Override(BaseModel):
@@ -51,17 +51,18 @@ class ScenarioRequest(BaseModel):
     index: Key
     jurisdiction: JurisdictionCode
     overrides: list[Override] = Field(default_factory=list, max_length=200)
-    weights: dict[str, float] = Field(
+    weights: dict[str, Number] = Field(
         default_factory=dict,
         description="Re-weighting as in getIndexScores (renormalised); empty = the index's.",
     )
     as_of: IsoDate | None = Field(default=None, description="Default: today.")
     jurisdictions: list[JurisdictionCode] | None = Field(
         default=None,
+        min_length=1,
         max_length=500,
         description="The compared set (default: every jurisdiction); must include `jurisdiction`.",
     )
-    min_coverage: float = Field(default=0.5, ge=0, le=1)
+    min_coverage: Number = Field(default=0.5, ge=0, le=1)
 
 
 class Standing(BaseModel):

@@ -191,13 +191,6 @@ class TestImportJson:
         ]
         await _nothing_written(client, since)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a record that fails its own schema hides every reference/type error elsewhere: "
-        "app/imports/router.py returns the issues of dataset_from_mapping before running "
-        "validate_dataset on the records that did parse, so the report does not list every "
-        "invalid record (SPEC 3: 'the report lists every invalid row')",
-    )
     async def test_malformed_and_inconsistent_records_are_listed_together(
         self, client: AsyncClient, auth: dict[str, str]
     ) -> None:
@@ -334,14 +327,6 @@ class TestImportCsv:
             None,
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a CSV import of jurisdictions deletes their regulators: a CSV body cannot carry "
-        "regulators (they live in regulators.csv, which POST /v1/imports has no way to take), "
-        "so each row reads as 'no regulators' and app/dataset/loader.py _Writer.jurisdictions "
-        "replaces the stored ones with none, although the import promises that nothing is "
-        "deleted (app/imports/router.py docstring)",
-    )
     async def test_jurisdictions_keep_their_regulators(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
     ) -> None:

@@ -470,12 +470,6 @@ class TestMethodNotAllowed:
         assert body["detail"] == f"{method} is not allowed on /v1/jurisdictions/ZA."
         assert response.headers["allow"] == "DELETE, GET, HEAD, PATCH, PUT"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a 405 problem is titled 'Error' with type about:blank, unlike every other "
-        "problem: app/errors.py _HTTP_TYPES has no 405 entry (add MethodNotAllowed, "
-        "'/problems/method-not-allowed')",
-    )
     async def test_method_not_allowed_problem_is_named(self, client: AsyncClient) -> None:
         body = assert_problem(await client.post("/v1/sources"), 405)
         assert (body["title"], body["type"]) == (

@@ -55,12 +55,15 @@ async def last_change_id(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.coalesce(func.max(Change.id), 0))) or 0)
 
 
-async def changes_since(client: AsyncClient, since: int) -> list[dict[str, Any]]:
-    """Every change record after `since`, through the public feed, following its pages."""
+async def changes_since(
+    client: AsyncClient, since: int, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every change record after `since`, through the feed (as the caller `headers` name),
+    following its pages."""
     items: list[dict[str, Any]] = []
     params: dict[str, Any] = {"since": since, "limit": 500}
     while True:
-        response = await client.get("/v1/changes", params=params)
+        response = await client.get("/v1/changes", params=params, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
         items += body["items"]

@@ -136,13 +136,6 @@ class TestPutMetric:
         assert_problem(await client.get("/v1/metrics/zz_new"), 404)
         assert await changes_since(client, since) == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="booleans of definitions take numbers and words (pydantic lax mode on "
-        "MetricRecord/FeatureRecord in app/dataset/schemas.py): bilateral 0 is stored as "
-        "false and higher_is_better 'yes' as true instead of a 422, so bad input changes "
-        "stored data (SPEC 6); dates were made strict, booleans not (use StrictBool)",
-    )
     @pytest.mark.parametrize(
         "change", [{"bilateral": 0}, {"higher_is_better": "yes"}], ids=["number", "word"]
     )
