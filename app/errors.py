@@ -270,6 +270,17 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 async def _unhandled(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, sa_exc.TimeoutError):
+        # Every pooled connection stayed busy past the pool timeout: overload, not an outage.
+        log.warning("connection pool exhausted on %s", request.url.path)
+        return problem_response(
+            request,
+            status=503,
+            title=Unavailable.title,
+            type_=Unavailable.type,
+            detail="The server is busy; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
     if is_database_down(error):
         log.warning("database unavailable: %s", error.__class__.__name__)
         return problem_response(

@@ -156,7 +156,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(
         ConditionalGetMiddleware, max_age=settings.cache_max_age, public=settings.public_read
     )
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Level 5: most of level 9's ratio on JSON at a fraction of its CPU.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -1,6 +1,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic_core import to_json
 
 from app.compare import service
 from app.compare.schemas import Comparison
@@ -50,7 +51,7 @@ async def compare_jurisdictions(
     ] = None,
     as_of: AsOfQuery = None,
     format: FormatQuery = None,
-) -> Comparison | Response:
+) -> Response:
     """The comparison matrix: every feature in force on `as_of` and each metric's latest
     observation at or before it, for each jurisdiction, with scores, the leaders of each row,
     whether the row differs, and every cited source once. A missing value is `null`.
@@ -106,30 +107,19 @@ async def compare_jurisdictions(
         as_of=as_of or today(),
     )
     if as_csv:
-        return csv_response(["kind", "key", "name", "unit", *codes], _csv_rows(result, codes))
-    return result
+        return csv_response(["kind", "key", "name", "unit", *codes], _csv_rows(result))
+    return Response(to_json(result), media_type="application/json")
 
 
-def _csv_rows(result: Comparison, codes: list[str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for feature in result.features:
-        rows.append(
-            {
-                "kind": "feature",
-                "key": feature.key,
-                "name": feature.name,
-                "unit": feature.unit,
-                **{c: cell.value if cell else None for c, cell in feature.values.items()},
-            }
-        )
-    for metric in result.metrics:
-        rows.append(
-            {
-                "kind": "metric",
-                "key": metric.key,
-                "name": metric.name,
-                "unit": metric.unit,
-                **{c: cell.value if cell else None for c, cell in metric.values.items()},
-            }
-        )
-    return rows
+def _csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": kind.removesuffix("s"),
+            "key": row["key"],
+            "name": row["name"],
+            "unit": row["unit"],
+            **{code: cell["value"] if cell else None for code, cell in row["values"].items()},
+        }
+        for kind in ("features", "metrics")
+        for row in result[kind]
+    ]

@@ -7,15 +7,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.compare.schemas import (
-    Comparison,
-    FeatureCell,
-    FeatureRow,
-    JurisdictionRef,
-    MetricCell,
-    MetricRow,
-    SourceRef,
-)
 from app.errors import NotFoundError, ValidationFailed
 from app.features.rules import NUMERIC_TYPES, value_score
 from app.scoring.transforms import Component, ComponentSpec, normalize
@@ -33,9 +24,13 @@ WITH j AS (
    WHERE (CAST(:features AS text[]) IS NULL OR key = ANY(CAST(:features AS text[])))
      AND (CAST(:categories AS text[]) IS NULL OR category = ANY(CAST(:categories AS text[])))
 ), v AS (
-  SELECT v.id, j.code, f.key, v.value, v.valid_from, v.valid_to, v.confidence, v.note
-    FROM feature_value v JOIN j ON j.id = v.jurisdiction_id JOIN f ON f.id = v.feature_id
-   WHERE v.valid_from <= :as_of AND (v.valid_to IS NULL OR v.valid_to > :as_of)
+  -- An array of ids (not a join) lets the planner read the values through the index.
+  SELECT fv.id, j.code, f.key, fv.value, fv.valid_from, fv.valid_to, fv.confidence, fv.note,
+         (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
+            JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = fv.id) AS source_ids
+    FROM feature_value fv JOIN j ON j.id = fv.jurisdiction_id JOIN f ON f.id = fv.feature_id
+   WHERE fv.jurisdiction_id = ANY(ARRAY(SELECT id FROM j))
+     AND fv.valid_from <= :as_of AND (fv.valid_to IS NULL OR fv.valid_to > :as_of)
 ), m AS (
   SELECT id, key, name, unit, higher_is_better, bilateral FROM metric
    WHERE CAST(:metrics AS text[]) IS NULL OR key = ANY(CAST(:metrics AS text[]))
@@ -47,10 +42,6 @@ WITH j AS (
          AND o.period_end <= :as_of
        ORDER BY o.period_end DESC, o.period_start DESC LIMIT 1) latest
    WHERE NOT m.bilateral
-), vs AS (
-  SELECT l.feature_value_id AS id, array_agg(s.slug ORDER BY s.slug) AS ids
-    FROM feature_value_source l JOIN source s ON s.id = l.source_id
-   WHERE l.feature_value_id IN (SELECT id FROM v) GROUP BY l.feature_value_id
 ), os AS (
   SELECT l.observation_id AS id, array_agg(s.slug ORDER BY s.slug) AS ids
     FROM observation_source l JOIN source s ON s.id = l.source_id
@@ -66,8 +57,8 @@ SELECT json_build_object(
   'values', (SELECT coalesce(json_agg(json_build_object(
                   'code', v.code, 'key', v.key, 'value', v.value, 'valid_from', v.valid_from,
                   'valid_to', v.valid_to, 'confidence', v.confidence, 'note', v.note,
-                  'source_ids', coalesce(vs.ids, '{}'))), '[]')
-               FROM v LEFT JOIN vs ON vs.id = v.id),
+                  'source_ids', coalesce(v.source_ids, '{}'))), '[]')
+               FROM v),
   'metrics', (SELECT coalesce(json_agg(json_build_object(
                   'key', key, 'name', name, 'unit', unit, 'higher_is_better', higher_is_better,
                   'bilateral', bilateral) ORDER BY key), '[]') FROM m),
@@ -80,7 +71,7 @@ SELECT json_build_object(
                   'id', s.slug, 'publisher', s.publisher, 'title', s.title, 'url', s.url)
                   ORDER BY s.slug), '[]')
                FROM source s
-              WHERE s.slug IN (SELECT unnest(ids) FROM vs UNION SELECT unnest(ids) FROM os))
+              WHERE s.slug IN (SELECT unnest(source_ids) FROM v UNION SELECT unnest(ids) FROM os))
 )
 """
 )
@@ -94,8 +85,9 @@ async def compare(
     categories: list[str] | None,
     metrics: list[str] | None,
     as_of: date,
-) -> Comparison:
-    """The comparison matrix of `codes` on `as_of`; 404 naming unknown codes or keys."""
+) -> dict[str, Any]:
+    """The comparison matrix of `codes` on `as_of` (shaped as `Comparison`); 404 naming
+    unknown codes or keys."""
     raw = await session.scalar(
         _COMPARE,
         {
@@ -129,18 +121,20 @@ async def compare(
     observations: dict[tuple[str, str], dict[str, Any]] = {
         (o["key"], o["code"]): o for o in data["observations"]
     }
-    return Comparison(
-        as_of=as_of,
-        jurisdictions=[JurisdictionRef(code=code, name=found[code]) for code in codes],
-        features=[_feature_row(f, codes, values) for f in data["features"]],
-        metrics=[
+    # Built as plain data and serialised once (pydantic-core, in Rust): the Comparison model
+    # documents this shape; validating a thousand cells again would double the work.
+    return {
+        "as_of": as_of.isoformat(),
+        "jurisdictions": [{"code": code, "name": found[code]} for code in codes],
+        "features": [_feature_row(f, codes, values) for f in data["features"]],
+        "metrics": [
             _metric_row(m, codes, observations)
             for m in data["metrics"]
             if not m["bilateral"]
             and (metrics is not None or any((m["key"], code) in observations for code in codes))
         ],
-        sources=[SourceRef.model_validate(s) for s in data["sources"]],
-    )
+        "sources": data["sources"],
+    }
 
 
 def _missing(what: str, asked: list[str], found: Any) -> None:
@@ -151,7 +145,7 @@ def _missing(what: str, asked: list[str], found: Any) -> None:
 
 def _feature_row(
     feature: dict[str, Any], codes: list[str], values: dict[tuple[str, str], dict[str, Any]]
-) -> FeatureRow:
+) -> dict[str, Any]:
     key, value_type = feature["key"], feature["value_type"]
     cells = {code: values.get((key, code)) for code in codes}
     scores: dict[str, float] = {}
@@ -172,60 +166,59 @@ def _feature_row(
                 if score is not None:
                     scores[code] = score
     best = max(scores.values(), default=None)
-    distinct = {
-        json.dumps(cell["value"] if cell else None, sort_keys=True) for cell in cells.values()
-    }
-    return FeatureRow(
-        key=key,
-        name=feature["name"],
-        category=feature["category"],
-        value_type=value_type,
-        unit=feature["unit"],
-        higher_is_better=feature["higher_is_better"],
-        values={
+    # The type is part of the value: true and 1 differ.
+    distinct = {(type(c["value"]).__name__, c["value"]) if c else None for c in cells.values()}
+    return {
+        "key": key,
+        "name": feature["name"],
+        "category": feature["category"],
+        "value_type": value_type,
+        "unit": feature["unit"],
+        "higher_is_better": feature["higher_is_better"],
+        "values": {
             code: None
             if cell is None
-            else FeatureCell(
-                value=cell["value"],
-                score=scores.get(code),
-                valid_from=cell["valid_from"],
-                valid_to=cell["valid_to"],
-                confidence=cell["confidence"],
-                source_ids=cell["source_ids"],
-                note=cell["note"],
-            )
+            else {
+                "value": cell["value"],
+                "score": scores.get(code),
+                "valid_from": cell["valid_from"],
+                "valid_to": cell["valid_to"],
+                "confidence": cell["confidence"],
+                "source_ids": cell["source_ids"],
+                "note": cell["note"],
+            }
             for code, cell in cells.items()
         },
-        leaders=[code for code in codes if best is not None and scores.get(code) == best],
-        differs=len(distinct) > 1,
-    )
+        "leaders": [code for code in codes if best is not None and scores.get(code) == best],
+        "differs": len(distinct) > 1,
+    }
 
 
 def _metric_row(
     metric: dict[str, Any], codes: list[str], observations: dict[tuple[str, str], dict[str, Any]]
-) -> MetricRow:
+) -> dict[str, Any]:
     cells = {code: observations.get((metric["key"], code)) for code in codes}
     present = {code: cell["value"] for code, cell in cells.items() if cell is not None}
     leaders: list[str] = []
     if present and metric["higher_is_better"] is not None:
         best = (max if metric["higher_is_better"] else min)(present.values())
         leaders = [code for code in codes if present.get(code) == best]
-    return MetricRow(
-        key=metric["key"],
-        name=metric["name"],
-        unit=metric["unit"],
-        higher_is_better=metric["higher_is_better"],
-        values={
+    return {
+        "key": metric["key"],
+        "name": metric["name"],
+        "unit": metric["unit"],
+        "higher_is_better": metric["higher_is_better"],
+        "values": {
             code: None
             if cell is None
-            else MetricCell(
-                value=cell["value"],
-                period=cell["period"],
-                confidence=cell["confidence"],
-                source_ids=cell["source_ids"],
-                note=cell["note"],
-            )
+            else {
+                "value": float(cell["value"]),
+                "period": cell["period"],
+                "confidence": cell["confidence"],
+                "source_ids": cell["source_ids"],
+                "note": cell["note"],
+            }
             for code, cell in cells.items()
         },
-        leaders=leaders,
-    )
+        "leaders": leaders,
+    }

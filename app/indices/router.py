@@ -1,6 +1,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic_core import to_json
 
 from app.deps import (
     DEFAULT_LIMIT,
@@ -96,7 +97,6 @@ async def get_index(key: KeyPath, response: Response, session: ReadSessionDep) -
 async def get_index_scores(
     key: KeyPath,
     request: Request,
-    response: Response,
     session: ReadSessionDep,
     as_of: AsOfQuery = None,
     jurisdictions: CodesQuery = None,
@@ -123,7 +123,7 @@ async def get_index_scores(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     format: FormatQuery = None,
-) -> IndexScores | Response:
+) -> Response:
     """Rank the compared set (every jurisdiction, or those listed) on the index as of a date.
 
     Each component's raw value becomes a 0-1 score by its transform, across the compared
@@ -142,13 +142,13 @@ async def get_index_scores(
         min_coverage=min_coverage,
     )
     start = position[0] if position else 0
-    page = result.items[start : start + limit]
+    page = result["items"][start : start + limit]
     next_cursor = None
-    if start + limit < len(result.items):
+    if start + limit < len(result["items"]):
         next_cursor = encode_cursor([start + limit])
     headers = next_link(request, next_cursor)
     if as_csv:
-        keys = list(result.weights)
+        keys = list(result["weights"])
         return csv_response(
             [
                 "rank",
@@ -162,19 +162,16 @@ async def get_index_scores(
             (_csv_row(item) for item in page),
             headers=headers,
         )
-    response.headers.update(headers)
-    return result.model_copy(update={"items": page, "next_cursor": next_cursor})
+    return Response(
+        to_json({**result, "items": page, "next_cursor": next_cursor}),
+        media_type="application/json",
+        headers=headers,
+    )
 
 
-def _csv_row(item: Any) -> dict[str, Any]:
-    row = {
-        "rank": item.rank,
-        "code": item.code,
-        "name": item.name,
-        "score": item.score,
-        "coverage": item.coverage,
-    }
-    for component in item.components:
-        row[f"{component.key}_raw"] = component.raw
-        row[f"{component.key}_contribution"] = component.contribution
+def _csv_row(item: dict[str, Any]) -> dict[str, Any]:
+    row = {name: item[name] for name in ("rank", "code", "name", "score", "coverage")}
+    for component in item["components"]:
+        row[f"{component['key']}_raw"] = component["raw"]
+        row[f"{component['key']}_contribution"] = component["contribution"]
     return row

@@ -115,7 +115,12 @@ async def list_observations(
     if metric_ids is not None:
         stmt = stmt.where(Observation.metric_id.in_(metric_ids))
     if jurisdiction_ids is not None:
-        stmt = stmt.where(Observation.jurisdiction_id.in_(jurisdiction_ids))
+        # Filter on both sides of the join: on the jurisdiction alone, PostgreSQL walks every
+        # jurisdiction in code order and rescans observations for each (seen at 1M rows).
+        stmt = stmt.where(
+            Observation.jurisdiction_id.in_(jurisdiction_ids),
+            Jurisdiction.id.in_(jurisdiction_ids),
+        )
     if counterpart_ids is not None:
         stmt = stmt.where(Observation.counterpart_id.in_(counterpart_ids))
     if start is not None:
