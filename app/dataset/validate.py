@@ -74,6 +74,12 @@ def _duplicates(entity: str, keys: Iterable[Any]) -> list[Issue]:
     return issues
 
 
+def _issue(
+    entity: str, record: int | None, key: str | None, field: str | None, message: str
+) -> Issue:
+    return Issue(file=FILES[entity], record=record, key=key, field=field, message=message)
+
+
 def _show(key: Any) -> str:
     if isinstance(key, tuple):
         return "/".join(str(part) for part in key if part is not None)
@@ -133,12 +139,8 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
         while ancestor is not None and hops <= len(parents):
             if ancestor == j.code:
                 issues.append(
-                    Issue(
-                        file=FILES["jurisdictions"],
-                        record=number,
-                        key=j.code,
-                        field="parent_code",
-                        message="parent chain forms a cycle",
+                    _issue(
+                        "jurisdictions", number, j.code, "parent_code", "parent chain forms a cycle"
                     )
                 )
                 break
@@ -147,12 +149,12 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
             owner = regulator_owner.get(regulator.id)
             if owner is not None and owner != j.code:
                 issues.append(
-                    Issue(
-                        file=FILES["jurisdictions"],
-                        record=number,
-                        key=j.code,
-                        field=f"regulators.{r_number}.id",
-                        message=f"regulator {regulator.id!r} belongs to {owner}",
+                    _issue(
+                        "jurisdictions",
+                        number,
+                        j.code,
+                        f"regulators.{r_number}.id",
+                        f"regulator {regulator.id!r} belongs to {owner}",
                     )
                 )
             regulator_owner[regulator.id] = j.code
@@ -166,39 +168,31 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
             continue
         if feature is None:
             issues.append(
-                Issue(
-                    file=FILES["feature_values"],
-                    record=number,
-                    key=key,
-                    field="feature_key",
-                    message=f"unknown feature {v.feature_key!r}",
+                _issue(
+                    "feature_values",
+                    number,
+                    key,
+                    "feature_key",
+                    f"unknown feature {v.feature_key!r}",
                 )
             )
             continue
         try:
             check_value(feature.value_type, _options(feature), v.value)
         except ValueError as error:
-            issues.append(
-                Issue(
-                    file=FILES["feature_values"],
-                    record=number,
-                    key=key,
-                    field="value",
-                    message=str(error),
-                )
-            )
+            issues.append(_issue("feature_values", number, key, "value", str(error)))
 
     for number, definition in enumerate(dataset.metrics):
         plain, paired = known.observation_shapes.get(definition.key, (False, False))
         if definition.bilateral and plain or not definition.bilateral and paired:
             kind = "without" if definition.bilateral else "with"
             issues.append(
-                Issue(
-                    file=FILES["metrics"],
-                    record=number,
-                    key=definition.key,
-                    field="bilateral",
-                    message=f"observations {kind} a counterpart are stored for {definition.key!r}; "
+                _issue(
+                    "metrics",
+                    number,
+                    definition.key,
+                    "bilateral",
+                    f"observations {kind} a counterpart are stored for {definition.key!r}; "
                     "they would no longer fit",
                 )
             )
@@ -215,43 +209,38 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
             pass
         elif metric is None:
             issues.append(
-                Issue(
-                    file=FILES["observations"],
-                    record=number,
-                    key=key,
-                    field="metric_key",
-                    message=f"unknown metric {o.metric_key!r}",
+                _issue(
+                    "observations", number, key, "metric_key", f"unknown metric {o.metric_key!r}"
                 )
             )
         elif metric.bilateral and o.counterpart_code is None:
             issues.append(
-                Issue(
-                    file=FILES["observations"],
-                    record=number,
-                    key=key,
-                    field="counterpart_code",
-                    message=f"metric {metric.key!r} is bilateral: a counterpart "
-                    "jurisdiction is required",
+                _issue(
+                    "observations",
+                    number,
+                    key,
+                    "counterpart_code",
+                    f"metric {metric.key!r} is bilateral: a counterpart jurisdiction is required",
                 )
             )
         elif not metric.bilateral and o.counterpart_code is not None:
             issues.append(
-                Issue(
-                    file=FILES["observations"],
-                    record=number,
-                    key=key,
-                    field="counterpart_code",
-                    message=f"metric {metric.key!r} is not bilateral: no counterpart",
+                _issue(
+                    "observations",
+                    number,
+                    key,
+                    "counterpart_code",
+                    f"metric {metric.key!r} is not bilateral: no counterpart",
                 )
             )
         if o.counterpart_code is not None and o.counterpart_code == o.jurisdiction_code:
             issues.append(
-                Issue(
-                    file=FILES["observations"],
-                    record=number,
-                    key=key,
-                    field="counterpart_code",
-                    message="the counterpart must differ from the jurisdiction",
+                _issue(
+                    "observations",
+                    number,
+                    key,
+                    "counterpart_code",
+                    "the counterpart must differ from the jurisdiction",
                 )
             )
 
@@ -268,12 +257,12 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     continue
                 if feature is None:
                     issues.append(
-                        Issue(
-                            file=FILES["indices"],
-                            record=number,
-                            key=index.key,
-                            field=where,
-                            message=f"unknown feature {component.key!r}",
+                        _issue(
+                            "indices",
+                            number,
+                            index.key,
+                            where,
+                            f"unknown feature {component.key!r}",
                         )
                     )
                     continue
@@ -283,26 +272,14 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     continue
                 if component.key not in metrics:
                     issues.append(
-                        Issue(
-                            file=FILES["indices"],
-                            record=number,
-                            key=index.key,
-                            field=where,
-                            message=f"unknown metric {component.key!r}",
+                        _issue(
+                            "indices", number, index.key, where, f"unknown metric {component.key!r}"
                         )
                     )
                     continue
                 problem = transform_problem(component.transform, "number")
             if problem:
-                issues.append(
-                    Issue(
-                        file=FILES["indices"],
-                        record=number,
-                        key=index.key,
-                        field=f"{where}.transform",
-                        message=problem,
-                    )
-                )
+                issues.append(_issue("indices", number, index.key, f"{where}.transform", problem))
     return issues
 
 
@@ -339,12 +316,12 @@ def _overlaps(dataset: Dataset, known: Known) -> list[Issue]:
             if before.valid_to is None or before.valid_to > after.valid_from:
                 blame = second if second is not None else first
                 issues.append(
-                    Issue(
-                        file=FILES["feature_values"],
-                        record=blame,
-                        key=_show(fv_key(after)),
-                        field="valid_from",
-                        message=f"overlaps the interval from {before.valid_from} to "
+                    _issue(
+                        "feature_values",
+                        blame,
+                        _show(fv_key(after)),
+                        "valid_from",
+                        f"overlaps the interval from {before.valid_from} to "
                         f"{before.valid_to or 'open'}; close it with valid_to first",
                     )
                 )
@@ -374,12 +351,12 @@ def _stored_values_still_fit(dataset: Dataset, known: Known) -> list[Issue]:
                 check_value(feature.value_type, _options(feature), stored.value)
             except ValueError as error:
                 issues.append(
-                    Issue(
-                        file=FILES["features"],
-                        record=number,
-                        key=feature.key,
-                        field="value_type",
-                        message=f"the stored value of {stored.jurisdiction_code} from "
+                    _issue(
+                        "features",
+                        number,
+                        feature.key,
+                        "value_type",
+                        f"the stored value of {stored.jurisdiction_code} from "
                         f"{stored.valid_from} no longer fits: {error}",
                     )
                 )
