@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.changes.models import Change, DataVersion
+from app.changes.models import Change
 from app.changes.schemas import ChangeRead
 
 
@@ -53,8 +53,3 @@ async def record_change(
         )
     ).scalar_one()
     return change_id
-
-
-async def data_version(session: AsyncSession) -> int:
-    """The data version: every write bumps it, in commit order."""
-    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
