@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.keys.schemas import KeyCreated
 from tests.factories import create_jurisdiction, create_source
-from tests.keys.helpers import bearer, changes_since, create_api_key, last_change_id
+from tests.keys.helpers import assert_created, bearer, changes_since, create_api_key, last_change_id
 from tests.test_errors import assert_problem
 
 EVENT: dict[str, Any] = {
@@ -63,15 +63,14 @@ class TestCreateEvent:
         assert await _events(client) == [stored]
         timeline = (await client.get("/v1/jurisdictions/ZA/events")).json()["items"]
         assert timeline == [stored]
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
-            "actor": key.id,
-            "entity": "event",
-            "entity_key": "za-2024-act",
-            "action": "create",
-            "before": None,
-        }
-        assert change["after"] == stored
+        await assert_created(
+            client,
+            since,
+            actor=key.id,
+            entity="event",
+            entity_key="za-2024-act",
+            after=stored,
+        )
 
     async def test_taken_id_is_409_and_keeps_the_first(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]

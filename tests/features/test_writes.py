@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.keys.schemas import KeyCreated
 from tests.compare.fixtures import REGIME
 from tests.factories import create_feature, create_feature_value, create_jurisdiction, create_source
-from tests.keys.helpers import bearer, changes_since, create_api_key, last_change_id
+from tests.keys.helpers import (
+    assert_created,
+    assert_read_matches,
+    bearer,
+    changes_since,
+    create_api_key,
+    last_change_id,
+)
 from tests.test_errors import assert_problem
 
 FEATURE: dict[str, Any] = {
@@ -67,18 +74,15 @@ class TestPutFeature:
         assert response.status_code == 201
         assert response.headers["location"] == "/v1/features/zz_retail"
         assert response.json() == {"key": "zz_retail", **FEATURE}
-        read = await client.get("/v1/features/zz_retail")
-        assert read.json() == response.json()
-        assert read.headers["etag"] == response.headers["etag"]
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
-            "actor": key.id,
-            "entity": "feature",
-            "entity_key": "zz_retail",
-            "action": "create",
-            "before": None,
-        }
-        assert change["after"] == {"key": "zz_retail", **FEATURE}
+        await assert_read_matches(client, "/v1/features/zz_retail", response)
+        await assert_created(
+            client,
+            since,
+            actor=key.id,
+            entity="feature",
+            entity_key="zz_retail",
+            after={"key": "zz_retail", **FEATURE},
+        )
 
     async def test_replaces_the_definition(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
@@ -279,29 +283,26 @@ class TestSetJurisdictionFeature:
             "in_force": stored,
             "history": [stored],
         }
-        read = await client.get(VALUE_PATH)
-        assert read.json() == response.json()
-        assert read.headers["etag"] == response.headers["etag"]
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
-            "actor": key.id,
-            "entity": "feature_value",
-            "entity_key": "ZA:zz_retail",
-            "action": "create",
-            "before": None,
-        }
-        assert change["after"] == [
-            {
-                "jurisdiction_code": "ZA",
-                "feature_key": "zz_retail",
-                "value": True,
-                "valid_from": "2020-01-01",
-                "valid_to": None,
-                "note": "Act in force.",
-                "source_ids": ["zz-law"],
-                "confidence": "verified",
-            }
-        ]
+        await assert_read_matches(client, VALUE_PATH, response)
+        await assert_created(
+            client,
+            since,
+            actor=key.id,
+            entity="feature_value",
+            entity_key="ZA:zz_retail",
+            after=[
+                {
+                    "jurisdiction_code": "ZA",
+                    "feature_key": "zz_retail",
+                    "value": True,
+                    "valid_from": "2020-01-01",
+                    "valid_to": None,
+                    "note": "Act in force.",
+                    "source_ids": ["zz-law"],
+                    "confidence": "verified",
+                }
+            ],
+        )
 
     async def test_created_answer_has_a_location(
         self, client: AsyncClient, auth: dict[str, str]

@@ -9,7 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.keys.schemas import KeyCreated
 from tests.compare.fixtures import build_world
-from tests.keys.helpers import bearer, changes_since, create_api_key, last_change_id
+from tests.keys.helpers import (
+    assert_created,
+    assert_read_matches,
+    bearer,
+    changes_since,
+    create_api_key,
+    last_change_id,
+)
 from tests.test_errors import assert_problem
 
 
@@ -63,18 +70,15 @@ class TestPutIndex:
                 {**INDEX["components"][2], "name": "Zz firms", "higher_is_better": True},
             ],
         }
-        read = await client.get("/v1/indices/zz_open")
-        assert read.json() == response.json()
-        assert read.headers["etag"] == response.headers["etag"]
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
-            "actor": key.id,
-            "entity": "index",
-            "entity_key": "zz_open",
-            "action": "create",
-            "before": None,
-        }
-        assert change["after"] == {"key": "zz_open", **INDEX}
+        await assert_read_matches(client, "/v1/indices/zz_open", response)
+        await assert_created(
+            client,
+            since,
+            actor=key.id,
+            entity="index",
+            entity_key="zz_open",
+            after={"key": "zz_open", **INDEX},
+        )
 
     async def test_the_new_index_ranks(self, client: AsyncClient, auth: dict[str, str]) -> None:
         await client.put("/v1/indices/zz_open", json=INDEX, headers=auth)

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -101,3 +101,25 @@ def build_app(settings: Settings, engine: AsyncEngine, session: AsyncSession) ->
     application.dependency_overrides[get_session] = _session
     application.dependency_overrides[get_read_session] = _session
     return application
+
+
+async def assert_read_matches(client: AsyncClient, path: str, written: Response) -> None:
+    """A GET of `path` shows what the write answered, with the same ETag."""
+    read = await client.get(path)
+    assert read.json() == written.json()
+    assert read.headers["etag"] == written.headers["etag"]
+
+
+async def assert_created(
+    client: AsyncClient, since: int, *, actor: str, entity: str, entity_key: str, after: Any
+) -> None:
+    """Exactly one change record since `since`: the creation of `entity_key` by `actor`."""
+    [change] = await changes_since(client, since)
+    assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
+        "actor": actor,
+        "entity": entity,
+        "entity_key": entity_key,
+        "action": "create",
+        "before": None,
+    }
+    assert change["after"] == after

@@ -9,7 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.keys.schemas import KeyCreated
 from tests.factories import create_jurisdiction, create_metric, create_observation, create_source
-from tests.keys.helpers import bearer, changes_since, create_api_key, last_change_id
+from tests.keys.helpers import (
+    assert_created,
+    assert_read_matches,
+    bearer,
+    changes_since,
+    create_api_key,
+    last_change_id,
+)
 from tests.test_errors import assert_problem
 
 METRIC: dict[str, Any] = {
@@ -69,18 +76,15 @@ class TestPutMetric:
         assert response.status_code == 201
         assert response.headers["location"] == "/v1/metrics/zz_firms"
         assert response.json() == {"key": "zz_firms", **METRIC}
-        read = await client.get("/v1/metrics/zz_firms")
-        assert read.json() == response.json()
-        assert read.headers["etag"] == response.headers["etag"]
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
-            "actor": key.id,
-            "entity": "metric",
-            "entity_key": "zz_firms",
-            "action": "create",
-            "before": None,
-        }
-        assert change["after"] == {"key": "zz_firms", **METRIC}
+        await assert_read_matches(client, "/v1/metrics/zz_firms", response)
+        await assert_created(
+            client,
+            since,
+            actor=key.id,
+            entity="metric",
+            entity_key="zz_firms",
+            after={"key": "zz_firms", **METRIC},
+        )
 
     async def test_replaces_the_definition(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]

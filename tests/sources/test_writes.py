@@ -9,7 +9,14 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.keys.schemas import KeyCreated
-from tests.keys.helpers import bearer, changes_since, create_api_key, last_change_id
+from tests.keys.helpers import (
+    assert_created,
+    assert_read_matches,
+    bearer,
+    changes_since,
+    create_api_key,
+    last_change_id,
+)
 from tests.test_errors import assert_problem
 
 SOURCE: dict[str, Any] = {
@@ -50,18 +57,15 @@ class TestPutSource:
         assert response.status_code == 201
         assert response.headers["location"] == "/v1/sources/zz-gazette"
         assert response.json() == {"id": "zz-gazette", **SOURCE}
-        read = await client.get("/v1/sources/zz-gazette")
-        assert read.json() == response.json()
-        assert read.headers["etag"] == response.headers["etag"]
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "before")} == {
-            "actor": key.id,
-            "entity": "source",
-            "entity_key": "zz-gazette",
-            "action": "create",
-            "before": None,
-        }
-        assert change["after"] == {"id": "zz-gazette", **SOURCE}
+        await assert_read_matches(client, "/v1/sources/zz-gazette", response)
+        await assert_created(
+            client,
+            since,
+            actor=key.id,
+            entity="source",
+            entity_key="zz-gazette",
+            after={"id": "zz-gazette", **SOURCE},
+        )
 
     async def test_replaces_every_field(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
