@@ -4,11 +4,16 @@ Every write appends a change record, and a trigger bumps the one-row `data_versi
 order. Each GET asks the database for the version (a primary-key lookup) and serves the
 stored body when the same request was answered at the same version on the same (UTC) day,
 since answers with a default `as_of` move with the date: never stale, across workers and
-replicas, because the version lives in the database. Bodies are kept per process, least
-recently used first out. Only public reads are cached: nothing is cached when reads need a
-key, nor /v1/keys.
+replicas, because the version lives in the database.
+
+What a caller may see shapes the key: a presented API key is authenticated in the same round
+trip as the version (an unknown or revoked key is never served from the cache: the app
+answers 401), and admin callers, who see more (API-key changes in the feed), have entries of
+their own. Bodies are kept per process, least recently used first out, bounded in bytes. Only
+public reads are cached: nothing is cached when reads need a key, nor /v1/keys.
 """
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -19,7 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.http import today
 
 _VERSION = text("SELECT version FROM data_version WHERE id = 1")
+_VERSION_AND_KEY = text(
+    "SELECT version, (SELECT scopes FROM api_key WHERE public_id = :public_id "
+    "AND hash = :hash AND revoked_at IS NULL) FROM data_version WHERE id = 1"
+)
 _KEPT_HEADERS = (b"content-type", b"link", b"etag")
+_NOT_A_KEY = object()
 
 
 @dataclass(frozen=True)
@@ -28,12 +38,34 @@ class _Entry:
     body: bytes
 
 
+def _presented_key(scope: Scope) -> tuple[str, str] | None | object:
+    """(public id, hash) of the bearer key presented, None when there is none, or _NOT_A_KEY
+    when the Authorization header is there but cannot be a key of ours."""
+    authorization = Headers(scope=scope).get("authorization")
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    parts = token.strip().split("_", 2)
+    if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != "jsk":
+        return _NOT_A_KEY
+    return f"key_{parts[1]}", hashlib.sha256(token.strip().encode()).hexdigest()
+
+
 class ResponseCacheMiddleware:
-    def __init__(self, app: ASGIApp, *, entries: int, max_body_bytes: int = 4_194_304) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        entries: int,
+        max_bytes: int = 67_108_864,
+        max_body_bytes: int = 4_194_304,
+    ) -> None:
         self.app = app
         self.entries = entries
-        self.max_body_bytes = max_body_bytes
+        self.max_bytes = max_bytes
+        self.max_body_bytes = min(max_body_bytes, max_bytes)
         self.store: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        self.bytes = 0
         self.hits = 0
         self.misses = 0
 
@@ -53,15 +85,33 @@ class ResponseCacheMiddleware:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
+        presented = _presented_key(scope)
+        if presented is _NOT_A_KEY:
+            await self.app(scope, receive, send)  # the app says 401
+            return
         try:
             async with scope["app"].state.db.read_engine.connect() as connection:
-                version = (await connection.execute(_VERSION)).scalar_one()
+                if presented is None:
+                    version, scopes = (await connection.execute(_VERSION)).scalar_one(), None
+                else:
+                    assert isinstance(presented, tuple)
+                    public_id, digest = presented
+                    row = (
+                        await connection.execute(
+                            _VERSION_AND_KEY, {"public_id": public_id, "hash": digest}
+                        )
+                    ).one()
+                    version, scopes = row[0], row[1]
         except Exception:
             # The database is unreachable: let the app answer (it will say 503).
             await self.app(scope, receive, send)
             return
+        if presented is not None and scopes is None:
+            await self.app(scope, receive, send)  # unknown or revoked: the app says 401
+            return
+        audience = "admin" if scopes and "admin" in scopes else "public"
         accept = Headers(scope=scope).get("accept", "")
-        key = (version, today(), scope["path"], scope["query_string"], accept)
+        key = (version, today(), audience, scope["path"], scope["query_string"], accept)
         entry = self.store.get(key)
         if entry is not None:
             self.hits += 1
@@ -101,6 +151,11 @@ class ResponseCacheMiddleware:
     def _keep(self, key: tuple[object, ...], start: Message, body: bytes) -> None:
         headers = [(k, v) for k, v in start["headers"] if k.lower() in _KEPT_HEADERS]
         headers.append((b"content-length", str(len(body)).encode()))
+        previous = self.store.pop(key, None)
+        if previous is not None:
+            self.bytes -= len(previous.body)
         self.store[key] = _Entry(headers=headers, body=body)
-        if len(self.store) > self.entries:
-            self.store.popitem(last=False)
+        self.bytes += len(body)
+        while self.store and (len(self.store) > self.entries or self.bytes > self.max_bytes):
+            _, evicted = self.store.popitem(last=False)
+            self.bytes -= len(evicted.body)

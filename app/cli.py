@@ -92,6 +92,12 @@ def serve(
                 timeout_graceful_shutdown=10,
                 log_level="info",
                 access_log=access_log,
+                http="app.server:GuardedHttpToolsProtocol",
+                timeout_keep_alive=settings.keep_alive_timeout_s,
+                # X-Forwarded-For/-Proto only from the proxies named in
+                # JURISCOPE_TRUSTED_PROXIES; with none, nobody can pick their own address.
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=settings.trusted_proxies or [],
             )
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the Ctrl-C it already handled: a clean shutdown

@@ -8,14 +8,19 @@ configured max-age (`private` when reads need a key); probes and errors are `no-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.compression import gzip_applies, identity_etag, representation_etag
 from app.http import body_etag
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match uses weak comparison (RFC 9110 13.1.2): W/ is ignored, and the gzip
+    and identity tags of one body are one representation's."""
     if if_none_match.strip() == "*":
         return True
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
+    bare = identity_etag(etag.removeprefix("W/"))
+    return any(
+        identity_etag(tag.strip().removeprefix("W/")) == bare for tag in if_none_match.split(",")
+    )
 
 
 class ConditionalGetMiddleware:
@@ -24,13 +29,9 @@ class ConditionalGetMiddleware:
         self.cache_control = f"{'public' if public else 'private'}, max-age={max_age}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        head = scope["method"] == "HEAD"
-        if head:
-            # HEAD is GET without the body: same status and headers (Content-Length too).
-            scope = {**scope, "method": "GET"}
         request_headers = Headers(scope=scope)
         start: Message | None = None
         chunks: list[bytes] = []
@@ -47,7 +48,7 @@ class ConditionalGetMiddleware:
             if message.get("more_body", False):
                 return
             assert start is not None
-            await self._finish(scope, request_headers, start, b"".join(chunks), send, head=head)
+            await self._finish(scope, request_headers, start, b"".join(chunks), send)
 
         await self.app(scope, receive, capture)
 
@@ -58,18 +59,20 @@ class ConditionalGetMiddleware:
         start: Message,
         body: bytes,
         send: Send,
-        *,
-        head: bool,
     ) -> None:
         headers = MutableHeaders(scope=start)
         cacheable = start["status"] == 200 and scope["path"].startswith("/v1/")
         if not cacheable:
             headers.setdefault("Cache-Control", "no-store")
             await send(start)
-            await send({"type": "http.response.body", "body": b"" if head else body})
+            await send({"type": "http.response.body", "body": body})
             return
         etag = headers.get("etag") or body_etag(body)
-        headers["ETag"] = etag
+        # The tag of the representation this client gets (gzip or identity), also on a 304.
+        gzipped = gzip_applies(
+            request_headers.get("accept-encoding", ""), headers.get("content-type", ""), len(body)
+        )
+        headers["ETag"] = representation_etag(etag, gzipped)
         headers["Cache-Control"] = self.cache_control
         # GZipMiddleware adds Accept-Encoding to Vary on the responses it compresses.
         headers["Vary"] = "Accept, Authorization"
@@ -82,4 +85,4 @@ class ConditionalGetMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
         await send(start)
-        await send({"type": "http.response.body", "body": b"" if head else body})
+        await send({"type": "http.response.body", "body": body})

@@ -43,16 +43,37 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cache_max_age: int = Field(default=60, ge=0)
     response_cache_entries: int = Field(default=512, ge=0)
+    response_cache_bytes: int = Field(default=67_108_864, ge=0)
+    public_url: str | None = Field(
+        default=None,
+        description="The API's public base URL (e.g. https://api.example.org): the `servers` "
+        "entry and absolute pagination links. Unset: links are relative, never built from "
+        "the request's Host header.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    keep_alive_timeout_s: int = Field(default=5, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_import_bytes: int = Field(default=33_554_432, ge=1024)
     rate_limit: str = "600/minute"
     write_rate_limit: str = "120/minute"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("JURISCOPE_PUBLIC_URL must be an http(s) URL without query")
         return value
 
     @model_validator(mode="after")

@@ -1,5 +1,6 @@
 """Liveness and readiness probes."""
 
+import time
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,8 @@ from app.errors import error_responses, is_database_down, problem_response
 from app.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
+
+READINESS_TTL_S = 1.0
 
 
 class Health(BaseModel):
@@ -36,8 +39,25 @@ async def healthz() -> Health:
     responses=error_responses(503),
 )
 async def readyz(request: Request) -> Readiness | JSONResponse:
-    """The database answers and its schema is at the latest migration; 503 otherwise."""
-    head = head_revision()
+    """The database answers and its schema is at the latest migration; 503 otherwise. A
+    "ready" answer is reused for one second, so a flood of probes costs the database at most
+    one query per second and process; a 503 is never reused, so recovery shows at once."""
+    state = request.app.state
+    now = time.monotonic()
+    cached: tuple[float, Readiness | JSONResponse] | None = getattr(state, "readiness", None)
+    if cached is not None and now - cached[0] < READINESS_TTL_S:
+        return cached[1]
+    answer = await _readiness(request)
+    state.readiness = (now, answer) if isinstance(answer, Readiness) else None
+    return answer
+
+
+async def _readiness(request: Request) -> Readiness | JSONResponse:
+    state = request.app.state
+    if getattr(state, "migration_head", None) is None:
+        # The scripts do not change while the process runs: read them once.
+        state.migration_head = head_revision()
+    head = state.migration_head
     try:
         async with request.app.state.db.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -14,6 +14,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import URL
 
+from app.csv_cells import escape_formula
 from app.errors import NotAcceptable, ValidationFailed
 
 T = TypeVar("T")
@@ -76,11 +77,15 @@ def paginate(
 
 
 def next_link(request: Request, cursor: str | None) -> dict[str, str]:
-    """The `Link: <...>; rel="next"` header for a page, if there is a next page."""
+    """The `Link: <...>; rel="next"` header for a page, if there is a next page.
+
+    The link is relative to the request (RFC 8288), or absolute on JURISCOPE_PUBLIC_URL:
+    never built from the Host header, which a client controls and a cache would replay."""
     if cursor is None:
         return {}
     url: URL = request.url.include_query_params(cursor=cursor)
-    return {"Link": f'<{url}>; rel="next"'}
+    base = request.app.state.settings.public_url or ""
+    return {"Link": f'<{base}{url.path}?{url.query}>; rel="next"'}
 
 
 def strong_etag(*parts: Any) -> str:
@@ -160,16 +165,21 @@ def ensure_json_acceptable(request: Request) -> None:
         raise NotAcceptable(f"Cannot produce {accept!r}; this endpoint serves application/json.")
 
 
-def _cell(value: Any) -> Any:
+def _raw_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return ";".join(str(_cell(v)) for v in value)
+        return ";".join(str(_raw_cell(v)) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, separators=(",", ":"), sort_keys=True)
     return value
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell; text that a spreadsheet would run as a formula gets a leading `'`."""
+    return escape_formula(_raw_cell(value))
 
 
 def csv_response(

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app import health
@@ -14,6 +13,7 @@ from app.auth import READ_ACCESS
 from app.cache import ResponseCacheMiddleware
 from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
+from app.compression import GZipMiddleware, HeadMiddleware
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
@@ -31,10 +31,16 @@ from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
 from app.metrics.write_router import router as metrics_writes
-from app.protection import BodyLimitMiddleware, RateLimitMiddleware, SecurityHeadersMiddleware
+from app.protection import (
+    BodyLimitMiddleware,
+    EncodedSlashMiddleware,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.scenarios.router import router as scenarios_router
 from app.sources.router import router as sources_router
 from app.sources.write_router import router as sources_writes
+from app.strict_json import StrictJSONMiddleware
 
 READ_ROUTERS = (
     jurisdictions_router,
@@ -150,14 +156,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
-    # Added first = innermost. On the way in: CORS, security headers, rate limit, body limit,
-    # gzip, conditional GET, response cache; the ETag is computed on the uncompressed body.
-    app.add_middleware(ResponseCacheMiddleware, entries=settings.response_cache_entries)
+    # Added first = innermost. On the way in: CORS, encoded-slash refusal, HEAD as GET,
+    # security headers, rate limit, body limit, strict JSON, gzip, conditional GET, response
+    # cache; the ETag is computed on the uncompressed body (gzip's tag derives from it).
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        entries=settings.response_cache_entries,
+        max_bytes=settings.response_cache_bytes,
+    )
     app.add_middleware(
         ConditionalGetMiddleware, max_age=settings.cache_max_age, public=settings.public_read
     )
     # Level 5: most of level 9's ratio on JSON at a fraction of its CPU.
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, level=5)
+    app.add_middleware(StrictJSONMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -165,6 +177,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeadMiddleware)
+    app.add_middleware(EncodedSlashMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -33,23 +34,28 @@ SECURITY_HEADERS = [
 ]
 
 
-async def _problem(
+async def send_problem(
     send: Send,
     scope: Scope,
     status: int,
     title: str,
     detail: str,
     headers: list[tuple[bytes, bytes]] | None = None,
+    *,
+    type_: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> None:
-    body = json.dumps(
-        {
-            "type": f"/problems/{title.lower().replace(' ', '-')}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "instance": scope.get("path"),
-        }
-    ).encode()
+    """A problem+json response sent from ASGI middleware (below FastAPI's handlers)."""
+    problem: dict[str, Any] = {
+        "type": type_ or f"/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path"),
+    }
+    if errors is not None:
+        problem["errors"] = errors
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
@@ -82,7 +88,7 @@ class BodyLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit():
             if int(declared) > limit:
-                await _problem(send, scope, 413, "Content Too Large", detail)
+                await send_problem(send, scope, 413, "Content Too Large", detail)
                 return
             await self.app(scope, receive, send)
             return
@@ -95,7 +101,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _problem(send, scope, 413, "Content Too Large", detail)
+                await send_problem(send, scope, 413, "Content Too Large", detail)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -170,7 +176,7 @@ class RateLimitMiddleware:
         if not allowed:
             stats = await self.limiter.get_window_stats(item, item.namespace, caller)
             retry = max(1, math.ceil(stats.reset_time - time.time()))
-            await _problem(
+            await send_problem(
                 send,
                 scope,
                 429,
@@ -187,6 +193,9 @@ class RateLimitMiddleware:
 
 
 class SecurityHeadersMiddleware:
+    """Security headers on every response; `no-store` on everything under /v1/keys (key
+    listings and the one response that carries a new key's secret)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -194,12 +203,37 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        secret = scope["path"] == "/v1/keys" or scope["path"].startswith("/v1/keys/")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name.decode(), value.decode())
+                if secret:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class EncodedSlashMiddleware:
+    """404 for a path whose raw form holds `%2F`: an encoded slash is not a separator, and no
+    identifier contains one, so such a path names nothing (it must not reach a route)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") or b""
+        if scope["type"] == "http" and b"%2f" in raw.lower():
+            await send_problem(
+                send,
+                scope,
+                404,
+                "Not Found",
+                "No resource at this path: an encoded slash (%2F) is not part of any identifier.",
+                headers=[(b"cache-control", b"no-store")],
+            )
+            return
+        await self.app(scope, receive, send)

@@ -245,7 +245,7 @@ class TestCacheControl:
         response = await client.get("/v1/sources/zz-gazette", headers={"Accept-Encoding": "gzip"})
         assert "content-encoding" not in response.headers
         tokens = [token.strip().lower() for token in response.headers["vary"].split(",")]
-        assert sorted(tokens) == ["accept", "authorization"]
+        assert sorted(tokens) == ["accept", "accept-encoding", "authorization"]
 
 
 @asynccontextmanager
@@ -502,8 +502,7 @@ class TestCursorsAndLimits:
         link = response.headers["link"]
         cursor = response.json()["next_cursor"]
         assert link == (
-            f"<http://test/v1/jurisdictions?region=africa&kind=country&limit=3&cursor={cursor}>;"
-            ' rel="next"'
+            f'</v1/jurisdictions?region=africa&kind=country&limit=3&cursor={cursor}>; rel="next"'
         )
 
     async def test_a_cursor_replaces_the_previous_one_in_the_link(
