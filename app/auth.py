@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.db import lock_writers
 from app.deps import SessionDep
 from app.errors import PermissionDenied, Unauthorized
 from app.keys import service as keys_service
@@ -38,7 +39,9 @@ def require_scope(scope: str):
     """A dependency that needs a key with `scope` (an admin key has every scope)."""
 
     async def dependency(
-        request: Request, caller: Annotated[Caller | None, Depends(get_caller)]
+        request: Request,
+        session: SessionDep,
+        caller: Annotated[Caller | None, Depends(get_caller)],
     ) -> Caller:
         if caller is None:
             raise Unauthorized(
@@ -48,6 +51,9 @@ def require_scope(scope: str):
         if scope not in caller.scopes and "admin" not in caller.scopes:
             raise PermissionDenied(f"The API key {caller.id} lacks the {scope!r} scope.")
         request.state.caller = caller
+        # Everything the write reads from here on (the current ETag, a parent, an interval)
+        # is read under the writers' lock, so checking and writing are one atomic step.
+        await lock_writers(session)
         return caller
 
     return dependency

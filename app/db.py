@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,6 +25,20 @@ NAMING_CONVENTION = {
     "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
     "pk": "%(table_name)s_pkey",
 }
+
+
+# The writers' lock: every write transaction takes it before it reads what it checks (an ETag,
+# a parent, an interval), and the database takes it before drawing a change id (migration
+# 3e7a9c1d4b20). Writes are therefore serialised and commit in change-id order: If-Match is
+# atomic, no write skew, no deadlock between writers, and the feed never skips. Reads never
+# take it.
+WRITERS_LOCK = 4_801_707_113
+_LOCK_WRITERS = text(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+
+
+async def lock_writers(session: AsyncSession) -> None:
+    """Take the writers' lock for the rest of the session's transaction (re-entrant)."""
+    await session.execute(_LOCK_WRITERS)
 
 
 class Base(DeclarativeBase):

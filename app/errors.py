@@ -269,7 +269,29 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+# Contention, not failure: a lock wait over lock_timeout, a deadlock, a serialisation
+# failure. The write changed nothing; the same request can simply be sent again.
+_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+
+
+def _sqlstate(error: BaseException) -> str:
+    orig = getattr(error, "orig", None)
+    cause = getattr(orig, "__cause__", None) or orig
+    return str(getattr(cause, "sqlstate", "") or "")
+
+
 async def _unhandled(request: Request, error: Exception) -> JSONResponse:
+    if _sqlstate(error) in _BUSY_SQLSTATES:
+        log.info("contention on %s %s: %s", request.method, request.url.path, _sqlstate(error))
+        return problem_response(
+            request,
+            status=503,
+            title=Unavailable.title,
+            type_=Unavailable.type,
+            detail="Another write holds what this request needs; nothing was changed. "
+            "Retry shortly.",
+            headers={"Retry-After": "1"},
+        )
     if isinstance(error, sa_exc.TimeoutError):
         # Every pooled connection stayed busy past the pool timeout: overload, not an outage.
         log.warning("connection pool exhausted on %s", request.url.path)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from app.compression import identity_etag
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue
 from app.dataset.schemas import Dataset, Record
@@ -16,7 +17,7 @@ from app.http import resource_etag
 R = TypeVar("R", bound=Record)
 
 # Issues that conflict with stored data (409); everything else is invalid input (422).
-CONFLICT_HINTS = ("overlaps", "belongs to")
+CONFLICT_HINTS = ("overlaps", "belongs to", "negative stored values")
 
 
 def build_record(model: type[R], data: dict[str, Any], *, at: tuple[str | int, ...] = ()) -> R:
@@ -70,19 +71,30 @@ async def apply(
         raise ValidationFailed(detail, errors=errors) from None
 
 
-def check_if_match(request: Request, current: BaseModel | None) -> None:
-    """412 when If-Match is given and does not match the current representation's ETag."""
+def check_if_match(
+    request: Request, current: BaseModel | None, *, exists: bool | None = None
+) -> None:
+    """RFC 9110 preconditions of a write, against the current representation (None when the
+    resource does not exist): `If-Match` by strong comparison (a weak tag never matches) and
+    `If-None-Match: *` (create only; `exists` overrides "current is not None"). 412 when one
+    fails."""
     wanted = request.headers.get("if-match")
-    if wanted is None:
-        return
-    if current is None:
-        raise PreconditionFailed("If-Match was given but the resource does not exist.")
-    if wanted.strip() == "*":
-        return
-    etag = resource_etag(current)
-    if etag not in [tag.strip().removeprefix("W/") for tag in wanted.split(",")]:
+    if wanted is not None:
+        if current is None:
+            raise PreconditionFailed("If-Match was given but the resource does not exist.")
+        if wanted.strip() != "*":
+            etag = resource_etag(current)
+            # Strong comparison: a weak tag never matches; the gzip spelling of the current
+            # tag is the same representation's.
+            if etag not in [identity_etag(tag) for tag in wanted.split(",")]:
+                raise PreconditionFailed(
+                    f"The resource has changed (its ETag is {etag}); GET it again and retry. "
+                    "If-Match compares strong tags: a W/ tag never matches."
+                )
+    exists = current is not None if exists is None else exists
+    if request.headers.get("if-none-match", "").strip() == "*" and exists:
         raise PreconditionFailed(
-            f"The resource has changed (its ETag is {etag}); GET it again and retry."
+            "If-None-Match: * asks to create only, and the resource already exists."
         )
 
 

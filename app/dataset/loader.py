@@ -31,7 +31,7 @@ from app.dataset.schemas import (
     SourceRecord,
 )
 from app.dataset.validate import Known, fv_key, obs_key, validate_dataset
-from app.db import async_url
+from app.db import async_url, lock_writers
 from app.events.models import Event, EventSource
 from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.indices.models import CompositeIndex, IndexComponent
@@ -161,6 +161,21 @@ async def read_database(
     return Dataset(**parts)
 
 
+_LOG_SCORED = text(
+    "SELECT ci.key, c.kind, COALESCE(f.key, m.key) FROM index_component c"
+    " JOIN composite_index ci ON ci.id = c.index_id"
+    " LEFT JOIN feature f ON f.id = c.feature_id LEFT JOIN metric m ON m.id = c.metric_id"
+    " WHERE c.transform = 'log_minmax'"
+)
+_NEGATIVE_STORED = text(
+    "SELECT DISTINCT 'metric', m.key FROM observation o JOIN metric m ON m.id = o.metric_id"
+    " WHERE m.key = ANY(CAST(:metrics AS text[])) AND o.value < 0"
+    " UNION SELECT DISTINCT 'feature', f.key FROM feature_value v"
+    " JOIN feature f ON f.id = v.feature_id WHERE f.key = ANY(CAST(:features AS text[]))"
+    " AND jsonb_typeof(v.value) = 'number' AND (v.value)::numeric < 0"
+)
+
+
 async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Dataset]:
     wanted = [e for e in ENTITY_FILES if getattr(dataset, e)]
     needed = set(wanted)
@@ -208,7 +223,24 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
             {"keys": [m.key for m in dataset.metrics]},
         )
         shapes = {key: (bool(plain), bool(paired)) for key, plain, paired in rows.all()}
+    log_scored: dict[tuple[str, str], list[str]] = {}
+    if dataset.observations or dataset.feature_values or dataset.indices:
+        for index_key, kind, key in (await session.execute(_LOG_SCORED)).all():
+            log_scored.setdefault((kind, key), []).append(index_key)
+    negative_stored: set[tuple[str, str]] = set()
+    logged = [c for i in dataset.indices for c in i.components if c.transform == "log_minmax"]
+    if logged:
+        rows = await session.execute(
+            _NEGATIVE_STORED,
+            {
+                "metrics": [c.key for c in logged if c.kind == "metric"],
+                "features": [c.key for c in logged if c.kind == "feature"],
+            },
+        )
+        negative_stored = {(kind, key) for kind, key in rows.all()}
     known = Known(
+        log_scored=log_scored,
+        negative_stored=negative_stored,
         sources=sources,
         jurisdictions=jurisdictions,
         regulators=regulators,
@@ -318,6 +350,9 @@ async def apply_dataset(
     Raises DatasetInvalid with every issue when anything is invalid; writes nothing then.
     Flushes, never commits: the caller owns the transaction.
     """
+    if not dry_run:
+        # First, before any row lock: writers queue here in one order, never deadlock.
+        await lock_writers(session)
     await _lock_definitions(session, dataset)
     known, stored = await _known(session, dataset)
     known.rejected = {issue.key for issue in prior_issues if issue.key}

@@ -43,6 +43,10 @@ class Known:
     feature_values: list[FeatureValueRecord] = field(default_factory=list)
     # metric key -> (has observations without a counterpart, has some with one)
     observation_shapes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # (kind, key) -> indices that score it with log_minmax (which needs values >= 0)
+    log_scored: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # (kind, key) of the input's log_minmax components that have negative stored values
+    negative_stored: set[tuple[str, str]] = field(default_factory=set)
     # Identifiers of records of the same input that failed their own rules: they are
     # reported already, so references to them are not reported again.
     rejected: set[str] = field(default_factory=set)
@@ -248,6 +252,8 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
         check_code("events", number, e.id, "jurisdiction_code", e.jurisdiction_code)
         missing_sources("events", number, e.id, e.source_ids)
 
+    issues += _log_domain(dataset, known)
+
     for number, index in enumerate(dataset.indices):
         for c_number, component in enumerate(index.components):
             where = f"components.{c_number}"
@@ -280,6 +286,62 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                 problem = transform_problem(component.transform, "number")
             if problem:
                 issues.append(_issue("indices", number, index.key, f"{where}.transform", problem))
+    return issues
+
+
+def _log_domain(dataset: Dataset, known: Known) -> list[Issue]:
+    """Values that an index's log_minmax transform could not take (it needs >= 0) are refused
+    when written, and an index is refused when stored values of its log_minmax components
+    are negative: a ranking never meets such a value at read time."""
+    redefined = {index.key for index in dataset.indices}
+    scored = {
+        target: [i for i in indices if i not in redefined]
+        for target, indices in known.log_scored.items()
+    }
+    for index in dataset.indices:
+        for component in index.components:
+            if component.transform == "log_minmax":
+                scored.setdefault((component.kind, component.key), []).append(index.key)
+    scored = {target: indices for target, indices in scored.items() if indices}
+    issues = []
+
+    def negative(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value < 0
+
+    written: list[tuple[str, int, Any, tuple[str, str], str]] = [
+        ("observations", n, o.value, ("metric", o.metric_key), _show(obs_key(o)))
+        for n, o in enumerate(dataset.observations)
+    ]
+    written += [
+        ("feature_values", n, v.value, ("feature", v.feature_key), _show(fv_key(v)))
+        for n, v in enumerate(dataset.feature_values)
+    ]
+    for entity, number, value, target, shown in written:
+        if negative(value) and target in scored:
+            indices = ", ".join(scored[target])
+            issues.append(
+                _issue(
+                    entity,
+                    number,
+                    shown,
+                    "value",
+                    f"must be >= 0: index {indices} scores {target[1]!r} with log_minmax",
+                )
+            )
+    for number, index in enumerate(dataset.indices):
+        for c_number, component in enumerate(index.components):
+            target = (component.kind, component.key)
+            if component.transform == "log_minmax" and target in known.negative_stored:
+                issues.append(
+                    _issue(
+                        "indices",
+                        number,
+                        index.key,
+                        f"components.{c_number}.transform",
+                        f"log_minmax needs values >= 0, and {component.kind} "
+                        f"{component.key!r} has negative stored values",
+                    )
+                )
     return issues
 
 

@@ -78,7 +78,7 @@ async def set_jurisdiction_feature(
     path). The change feed records it once, with the pair's whole history before and after."""
     await service.lock_pair(session, code=code, key=key)
     current = await service.get_history(session, code=code, key=key)
-    check_if_match(request, current)
+    check_if_match(request, current, exists=bool(current.history))
     new = build_record(
         FeatureValueRecord, {**body.model_dump(), "jurisdiction_code": code, "feature_key": key}
     )

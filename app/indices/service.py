@@ -1,6 +1,7 @@
 """Index definitions and the data their scores are computed from."""
 
 import json
+import logging
 import math
 from datetime import date
 from typing import Any
@@ -10,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFoundError
 from app.indices.schemas import ComponentRead, IndexRead
-from app.scoring.transforms import Component, ComponentSpec, RawValue
+from app.scoring.transforms import Component, ComponentSpec, RawValue, scorable
+
+log = logging.getLogger("juriscope.indices")
 
 _INDEX = text(
     """
@@ -124,8 +127,15 @@ async def raw_values(
         if unknown:
             raise NotFoundError(f"No jurisdiction with code {', '.join(repr(c) for c in unknown)}.")
     values: dict[str, dict[str, RawValue | None]] = {code: {} for code in names}
+    by_key = {spec.component.key: spec for spec in specs}
     for item in data["features"] + data["metrics"]:
-        values[item["code"]][item["key"]] = item["value"]
+        value = item["value"]
+        if value is not None and not scorable(by_key[item["key"]], value):
+            # Writes refuse such values; one that is stored anyway (older data, SQL) counts
+            # as missing rather than failing every caller's ranking.
+            log.warning("unscorable stored value %r of %s for %s", value, item["key"], item["code"])
+            value = None
+        values[item["code"]][item["key"]] = value
     return names, values
 
 

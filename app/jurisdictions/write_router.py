@@ -2,16 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import aliased
 
 from app.auth import WriteKey
 from app.changes import service as changes_service
-from app.dataset.loader import read_database
+from app.dataset.loader import entity_key, read_database
 from app.dataset.schemas import JurisdictionRecord
 from app.deps import SessionDep
-from app.errors import ConflictError, error_responses
+from app.errors import ConflictError, PermissionDenied, error_responses
 from app.jurisdictions import service
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.router import CodePath
@@ -95,11 +95,25 @@ async def patch_jurisdiction(
     responses=WRITE_ERRORS,
 )
 async def delete_jurisdiction(
-    code: CodePath, request: Request, session: SessionDep, caller: WriteKey
+    code: CodePath,
+    request: Request,
+    session: SessionDep,
+    caller: WriteKey,
+    cascade: Annotated[
+        bool,
+        Query(
+            description="Also delete the jurisdiction's feature values, observations and "
+            "events (needs an admin key). Without it, a jurisdiction that has data is "
+            "refused with 409."
+        ),
+    ] = False,
 ) -> Response:
-    """Delete a jurisdiction with its own data (regulators, feature values, observations,
-    events). Refused with 409 while other jurisdictions depend on it: subdivisions or zones
-    within it, or observations naming it as counterpart. Honours If-Match."""
+    """Delete a jurisdiction and its regulators. When it has data of its own (feature values,
+    observations, events), `cascade=true` and an admin key are needed, and the change feed
+    then records every removed row (feature-value histories, observations, events) before
+    the jurisdiction itself. Refused with 409 while other jurisdictions depend on it:
+    subdivisions or zones within it, or observations naming it as counterpart. Honours
+    If-Match."""
     current = await service.get_jurisdiction_profile(session, code)
     check_if_match(request, current)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
@@ -123,8 +137,22 @@ async def delete_jurisdiction(
         )
     if blockers:
         raise ConflictError(f"Cannot delete {code}: {'; '.join(blockers)}.")
+    owned = await _owned_data(session, code)
+    if any(owned.values()) and not cascade:
+        counts = ", ".join(f"{len(rows)} {name.replace('_', ' ')}" for name, rows in owned.items())
+        raise ConflictError(
+            f"{code} has data of its own ({counts}); deleting it needs ?cascade=true and an "
+            "admin key, and removes all of it."
+        )
+    if any(owned.values()) and "admin" not in caller.scopes:
+        raise PermissionDenied(
+            f"Deleting {code} with its data (cascade) needs an admin key; {caller.id} has "
+            f"{', '.join(caller.scopes)}."
+        )
     before = await _record(session, code)
     await session.execute(delete(Jurisdiction).where(Jurisdiction.id == jurisdiction_id))
+    for change in _removal_changes(code, owned):
+        await changes_service.record_change(session, actor=caller.id, action="delete", **change)
     await changes_service.record_change(
         session,
         actor=caller.id,
@@ -135,3 +163,49 @@ async def delete_jurisdiction(
         after=None,
     )
     return Response(status_code=204)
+
+
+async def _owned_data(session: Any, code: str) -> dict[str, list[Any]]:
+    """The jurisdiction's own feature values, observations and events, as records."""
+    stored = await read_database(session, ["feature_values", "observations", "events"])
+    return {
+        "feature_values": [v for v in stored.feature_values if v.jurisdiction_code == code],
+        "observations": [o for o in stored.observations if o.jurisdiction_code == code],
+        "events": [e for e in stored.events if e.jurisdiction_code == code],
+    }
+
+
+def _removal_changes(code: str, owned: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """One change record per removed row, keyed as the feed keys their creation: a
+    feature-value history per feature, each observation, each event."""
+    histories: dict[str, list[Any]] = {}
+    for value in owned["feature_values"]:
+        histories.setdefault(value.feature_key, []).append(value.model_dump(mode="json"))
+    records = [
+        {
+            "entity": "feature_value",
+            "entity_key": f"{code}:{key}",
+            "before": history,
+            "after": None,
+        }
+        for key, history in sorted(histories.items())
+    ]
+    records += [
+        {
+            "entity": "observation",
+            "entity_key": entity_key("observations", observation),
+            "before": observation.model_dump(mode="json"),
+            "after": None,
+        }
+        for observation in owned["observations"]
+    ]
+    records += [
+        {
+            "entity": "event",
+            "entity_key": event.id,
+            "before": event.model_dump(mode="json"),
+            "after": None,
+        }
+        for event in owned["events"]
+    ]
+    return records

@@ -11,7 +11,7 @@ from app.errors import error_responses
 from app.metrics import service
 from app.metrics.schemas import BatchResult, MetricRead, MetricWrite, ObservationBatch
 from app.schemas_common import Key
-from app.writes import apply, build_record, fields_of, put_resource
+from app.writes import apply, build_record, check_if_match, fields_of, put_resource
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
@@ -65,8 +65,12 @@ async def upsert_observations(
 ) -> BatchResult:
     """Upsert a batch by (jurisdiction, period, counterpart): new ones are created, changed
     ones updated, identical ones left alone. All or nothing: one invalid observation rejects
-    the batch with a 422 naming it."""
+    the batch with a 422 naming it. Honours If-Match against the metric's ETag (GET
+    /v1/metrics/{key}): the batch is stored only if the definition it was read against (unit,
+    frequency) is still current."""
     await service.metric_ids_for(session, [key])
+    if "if-match" in request.headers:
+        check_if_match(request, await service.get_metric(session, key), exists=False)
     records = [
         build_record(
             ObservationRecord, {**fields_of(o), "metric_key": key}, at=("observations", number)

@@ -21,6 +21,7 @@ from app.scenarios.schemas import (
     Standing,
 )
 from app.scoring.engine import ScoringError, evaluate_scenario
+from app.scoring.transforms import scorable
 
 
 def _invalid(number: int, field: str, message: str) -> ValidationFailed:
@@ -100,6 +101,23 @@ async def evaluate(
         raise NotFoundError(f"No jurisdiction with code {request.jurisdiction!r}.")
     component_keys = {spec.component.key for spec in specs}
     used = {key: value for key, value in overrides.items() if key in component_keys}
+    unscorable = [
+        spec.component.key
+        for spec in specs
+        if used.get(spec.component.key) is not None and not scorable(spec, used[spec.component.key])
+    ]
+    if unscorable:
+        raise ValidationFailed(
+            f"overrides: the index's transform cannot take the value of {', '.join(unscorable)}",
+            errors=[
+                {
+                    "loc": ["body", "overrides", key],
+                    "type": "transform",
+                    "msg": "out of the transform's domain (log_minmax needs a value >= 0)",
+                }
+                for key in unscorable
+            ],
+        )
     try:
         result = evaluate_scenario(
             specs,

@@ -36,6 +36,24 @@ class ComponentSpec:
     enum_scores: Mapping[str, float] | None = None
 
 
+def scorable(spec: ComponentSpec, value: RawValue) -> bool:
+    """Whether the component's transform can take this one value (a stored value that it
+    cannot, e.g. written before a rule existed, is left out of scoring like a missing one)."""
+    transform = spec.component.transform
+    try:
+        if transform == "enum_score":
+            _enum_score(spec, "", value)
+        elif transform == "boolean":
+            _boolean(spec, "", value)
+        else:
+            number = _number(spec, "", value)
+            if transform == "log_minmax":
+                _log1p(spec, "", number)
+    except ScoringError:
+        return False
+    return True
+
+
 def normalize(spec: ComponentSpec, values: Mapping[str, RawValue | None]) -> dict[str, float]:
     """Map code -> raw value to code -> 0-1 for the non-null values; raises ScoringError."""
     present = {code: value for code, value in values.items() if value is not None}

@@ -243,7 +243,7 @@ class TestPutJurisdiction:
             headers={**auth, "content-type": "application/json"},
         )
         body = assert_problem(response, 400)
-        assert body["detail"] == "The request body is not valid JSON."
+        assert body["detail"].startswith("The request body is not valid JSON")
 
 
 class TestIfMatch:
@@ -285,21 +285,20 @@ class TestIfMatch:
         assert_problem(response, 412)
         assert_problem(await client.get("/v1/jurisdictions/ZA"), 404)
 
-    async def test_star_and_weak_forms_match(
+    async def test_star_and_a_list_holding_the_tag_match(
         self, client: AsyncClient, auth: dict[str, str]
     ) -> None:
-        etag = (await client.put("/v1/jurisdictions/ZA", json=BODY, headers=auth)).headers["etag"]
+        await client.put("/v1/jurisdictions/ZA", json=BODY, headers=auth)
         star = await client.patch(
             "/v1/jurisdictions/ZA", json={"name": "A"}, headers={**auth, "If-Match": "*"}
         )
         assert star.status_code == 200
-        etag = star.headers["etag"]
-        weak = await client.patch(
+        listed = await client.patch(
             "/v1/jurisdictions/ZA",
             json={"name": "B"},
-            headers={**auth, "If-Match": f'"other", W/{etag}'},
+            headers={**auth, "If-Match": f'"other", {star.headers["etag"]}'},
         )
-        assert weak.status_code == 200
+        assert listed.status_code == 200
 
 
 class TestPatchJurisdiction:
@@ -368,8 +367,9 @@ class TestDeleteJurisdiction:
             await create_observation(session, land, metric, "2024", 3, sources=[source])
             await create_event(session, land, f"{land.code.lower()}-act", sources=[source])
         since = await last_change_id(session)
+        admin = bearer(await create_api_key(session, "admin"))
 
-        response = await client.delete("/v1/jurisdictions/ZA", headers=auth)
+        response = await client.delete("/v1/jurisdictions/ZA?cascade=true", headers=admin)
 
         assert response.status_code == 204
         assert response.content == b""
@@ -382,9 +382,13 @@ class TestDeleteJurisdiction:
         assert "za-act" not in {e["id"] for e in events}
         assert "zb-act" in {e["id"] for e in events}
         assert (await client.get("/v1/sources/zz-law")).status_code == 200
-        [change] = await changes_since(client, since)
-        assert {k: change[k] for k in ("actor", "entity", "entity_key", "action", "after")} == {
-            "actor": key.id,
+        *removed, change = await changes_since(client, since)
+        assert [(c["entity"], c["action"], c["after"]) for c in removed] == [
+            ("feature_value", "delete", None),
+            ("observation", "delete", None),
+            ("event", "delete", None),
+        ]
+        assert {k: change[k] for k in ("entity", "entity_key", "action", "after")} == {
             "entity": "jurisdiction",
             "entity_key": "ZA",
             "action": "delete",
