@@ -4,13 +4,13 @@ import calendar
 import re
 from datetime import date
 
-PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-\d{2}(-\d{2})?)?$"
-_PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4])|-(\d{2})(?:-(\d{2}))?)?$")
+PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4]|-[0-9]{2}(-[0-9]{2})?)?$"
+_PERIOD = re.compile(r"^([0-9]{4})(?:-Q([1-4])|-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 def parse_period(period: str) -> tuple[date, date]:
     """The first and last day a period covers; ValueError if it is not a valid period."""
-    match = _PERIOD.match(period)
+    match = _PERIOD.fullmatch(period)
     if match is None:
         raise ValueError(f"{period!r} is not a period (2024, 2024-Q3, 2024-06 or 2024-06-30)")
     year, quarter, month, day = match.groups()

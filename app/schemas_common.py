@@ -9,22 +9,32 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJso
 from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
 
 
+def ascii_fold(value: str, *, upper: bool) -> str:
+    """An identifier as typed, case-folded in ASCII only and stripped of ASCII blanks: a
+    non-ASCII spelling (`ſ`, `ı`, the Kelvin sign, NBSP) is left as it is, so the pattern
+    refuses it instead of Unicode case mapping turning it into another resource's name."""
+    value = value.strip(" \t")
+    if not value.isascii():
+        return value
+    return value.upper() if upper else value.lower()
+
+
 def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
+    return ascii_fold(value, upper=True) if isinstance(value, str) else value
 
 
 def _lower(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
+    return ascii_fold(value, upper=False) if isinstance(value, str) else value
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _iso_date_only(value: object) -> object:
     # pydantic would read a number as a Unix timestamp: a date is YYYY-MM-DD or nothing.
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         return value
     raise ValueError("expected a date YYYY-MM-DD")
 
@@ -79,7 +89,7 @@ _CODE_RE = re.compile(CODE_PATTERN)
 
 def _split_codes(value: object) -> object:
     if isinstance(value, str):
-        return [part.strip().upper() for part in value.split(",") if part.strip()]
+        return [ascii_fold(part, upper=True) for part in value.split(",") if part.strip(" \t")]
     return value
 
 
@@ -97,8 +107,10 @@ def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | 
 
     if raw is None:
         return None
-    codes = list(dict.fromkeys(part.strip().upper() for part in raw.split(",") if part.strip()))
-    bad = [code for code in codes if not _CODE_RE.match(code)]
+    codes = list(
+        dict.fromkeys(ascii_fold(part, upper=True) for part in raw.split(",") if part.strip(" \t"))
+    )
+    bad = [code for code in codes if not _CODE_RE.fullmatch(code)]
     if bad or not codes:
         raise ValidationFailed(
             f"{name}: not jurisdiction codes: {', '.join(bad)}" if bad else f"{name} is empty",
@@ -120,8 +132,10 @@ def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
 
     if raw is None:
         return None
-    keys = list(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
-    bad = [key for key in keys if not re.match(KEY_PATTERN, key)]
+    keys = list(
+        dict.fromkeys(ascii_fold(part, upper=False) for part in raw.split(",") if part.strip(" \t"))
+    )
+    bad = [key for key in keys if not re.fullmatch(KEY_PATTERN, key)]
     if bad or not keys:
         raise ValidationFailed(
             f"{name}: not keys: {', '.join(bad)}" if bad else f"{name} is empty",

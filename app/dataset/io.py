@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from app.csv_cells import escape_formula, unescape_formula
 from app.dataset.schemas import ENTITY_FILES, Dataset, JurisdictionRecord, RegulatorRecord
 
 
@@ -125,6 +126,7 @@ CSV_COLUMNS["regulators"] = ["jurisdiction_code", *RegulatorRecord.model_fields]
 
 
 def _from_cell(column: str, cell: str, entity: str) -> Any:
+    cell = unescape_formula(cell)
     if cell == "":
         return [] if column in _LIST_COLUMNS else None
     if column in _LIST_COLUMNS:
@@ -143,15 +145,20 @@ def _to_cell(column: str, value: Any) -> Any:
     if value is None:
         return ""
     if column in _LIST_COLUMNS:
-        return ";".join(value)
+        return escape_formula(";".join(value))
     if column in _JSON_COLUMNS and not isinstance(value, int | float) or isinstance(value, bool):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
+        return escape_formula(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return escape_formula(value)
 
 
 def rows_from_csv(entity: str, text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
-    return [{k: _from_cell(k, v or "", entity) for k, v in row.items() if k} for row in reader]
+    """The rows of a CSV text; ValueError naming the line when it cannot be read (a cell over
+    csv's field limit of 128 KiB, a broken quote)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return [{k: _from_cell(k, v or "", entity) for k, v in row.items() if k} for row in reader]
+    except csv.Error as error:
+        raise ValueError(f"{entity} CSV line {reader.line_num}: {error}") from None
 
 
 def csv_text(entity: str, rows: list[dict[str, Any]]) -> str:

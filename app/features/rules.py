@@ -7,7 +7,7 @@ from typing import Any
 
 NUMERIC_TYPES = frozenset({"integer", "number", "percent"})
 DIRECTED_TYPES = NUMERIC_TYPES | {"boolean"}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def check_value(value_type: str, allowed_values: list[dict[str, Any]] | None, value: Any) -> Any:
@@ -26,8 +26,10 @@ def check_value(value_type: str, allowed_values: list[dict[str, Any]] | None, va
     if value_type in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {value!r}")
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
+        if isinstance(value, int) and abs(value) > 10**15:
+            raise ValueError("expected a number of magnitude at most 1e15")
+        if not math.isfinite(value) or abs(value) > 1e15:
+            raise ValueError(f"expected a finite number of magnitude at most 1e15, got {value!r}")
         if value_type == "integer":
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(f"expected a whole number, got {value!r}")
@@ -39,7 +41,7 @@ def check_value(value_type: str, allowed_values: list[dict[str, Any]] | None, va
             raise ValueError(f"{value!r} is not one of the allowed values {options}")
         return value
     if value_type == "date":
-        if not isinstance(value, str) or not _DATE.match(value):
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
             raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
         try:
             date.fromisoformat(value)

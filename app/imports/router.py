@@ -1,11 +1,11 @@
 """POST /v1/imports: a dataset in the bundled format, all or nothing (scope `admin`)."""
 
-import json
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from app import strict_json
 from app.auth import AdminKey
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue, dataset_from_mapping, rows_from_csv
@@ -109,11 +109,17 @@ async def import_dataset(
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest("The CSV body is not UTF-8.") from None
-        payload: object = {entity.value: rows_from_csv(entity.value, text)}
+        try:
+            payload: object = {entity.value: rows_from_csv(entity.value, text)}
+        except ValueError as error:
+            raise ValidationFailed(
+                f"The CSV body is refused: {error}",
+                errors=[{"loc": ["body"], "msg": str(error), "type": "csv"}],
+            ) from None
     elif content_type in ("application/json", ""):
         try:
-            payload = json.loads(raw)
-        except ValueError as error:
+            payload = strict_json.loads(raw)
+        except strict_json.StrictJSONError as error:
             raise BadRequest(f"The request body is not valid JSON: {error}") from None
     else:
         raise ValidationFailed(

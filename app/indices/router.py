@@ -27,7 +27,8 @@ from app.http import (
 from app.indices import service
 from app.indices.schemas import IndexList, IndexRead, IndexScores
 from app.indices.scoring import score_response
-from app.schemas_common import Key, parse_codes
+from app.schemas_common import Key, ascii_fold, parse_codes
+from app.strict_json import parse_number
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])
 
@@ -45,7 +46,7 @@ def parse_weights(raw: str | None) -> dict[str, float] | None:
     for pair in filter(None, (part.strip() for part in raw.split(","))):
         key, _, number = pair.partition(":")
         try:
-            weights[key.strip().lower()] = float(number)
+            weights[ascii_fold(key, upper=False)] = parse_number(number)
         except ValueError:
             bad.append(pair)
     if bad or not weights:

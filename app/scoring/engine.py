@@ -200,6 +200,9 @@ def _component_keys(components: Sequence[Component]) -> list[str]:
     return keys
 
 
+MAX_WEIGHT = 1e6  # weights are relative: bounded so that their sum stays finite
+
+
 def _checked_weight(key: str, weight: float) -> float:
     """Return the weight as a float; raises ScoringError unless it is a finite number >= 0."""
     if isinstance(weight, bool) or not isinstance(weight, int | float):
@@ -208,8 +211,8 @@ def _checked_weight(key: str, weight: float) -> float:
         number = float(weight)
     except OverflowError:
         number = math.inf
-    if not math.isfinite(number) or number < 0:
-        raise ScoringError(f"weight of {key!r} must be finite and >= 0, got {weight!r}")
+    if not math.isfinite(number) or not 0 <= number <= MAX_WEIGHT:
+        raise ScoringError(f"weight of {key!r} must be a number from 0 to 1e6, got {weight!r}")
     return number
 
 
