@@ -8,7 +8,7 @@ configured max-age (`private` when reads need a key); probes and errors are `no-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http import body_etag
+from app.http import body_etag, is_api_path
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -62,7 +62,7 @@ class ConditionalGetMiddleware:
         head: bool,
     ) -> None:
         headers = MutableHeaders(scope=start)
-        cacheable = start["status"] == 200 and scope["path"].startswith("/v1/")
+        cacheable = start["status"] == 200 and is_api_path(scope["path"])
         if not cacheable:
             headers.setdefault("Cache-Control", "no-store")
             await send(start)
