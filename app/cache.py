@@ -21,7 +21,7 @@ from sqlalchemy import text
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http import today
+from app.http import is_api_path, today
 
 _VERSION = text("SELECT version FROM data_version WHERE id = 1")
 _VERSION_AND_KEY = text(
@@ -76,7 +76,7 @@ class ResponseCacheMiddleware:
         return (
             self.entries > 0
             and scope["method"] == "GET"
-            and path.startswith("/v1/")
+            and is_api_path(path)
             and not path.startswith("/v1/keys")
             and scope["app"].state.settings.public_read
         )

@@ -56,6 +56,21 @@ def database_url(settings: Settings) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def schema_database_url(settings: Settings) -> Iterator[str]:
+    """`database_url`, with the schema at the latest migration: the embedded database is
+    upgraded first, as `serve` does; an external one that is not stops the command with a
+    line that says to run `juriscope db upgrade` (upgrading it is the operator's decision)."""
+    from app import migrate as migrations
+
+    with database_url(settings) as url:
+        try:
+            migrations.require_head(url, upgrade_if_behind=settings.embedded)
+        except migrations.SchemaNotCurrent as error:
+            raise CliError(str(error)) from None
+        yield url
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -142,7 +157,10 @@ def seed(
     from app.dataset import loader
     from app.progress import stages
 
-    with database_url(get_settings()) as url, stages("seed", len(loader.ENTITY_NAMES)) as stage:
+    with (
+        schema_database_url(get_settings()) as url,
+        stages("seed", len(loader.ENTITY_NAMES)) as stage,
+    ):
         report = asyncio.run(loader.seed_async(url, if_empty=if_empty, on_stage=stage))
     if report is None:
         typer.echo("The database already holds data; nothing loaded (--if-empty).")
@@ -170,7 +188,7 @@ def import_(
         raise CliError(f"{path} cannot be read; nothing was imported") from None
     try:
         with (
-            database_url(get_settings()) as url,
+            schema_database_url(get_settings()) as url,
             stages("import", len(loader.ENTITY_NAMES)) as stage,
         ):
             report = asyncio.run(
@@ -203,7 +221,7 @@ def export(
 
     if format not in ("json", "csv"):
         raise CliError(f"--format must be json or csv, not {format!r}")
-    with database_url(get_settings()) as url, stages("export", 2) as stage:
+    with schema_database_url(get_settings()) as url, stages("export", 2) as stage:
         stage("reading the database", 0)
         dataset = asyncio.run(loader.export_async(url))
         stage("writing files", sum(dataset.counts().values()))
@@ -275,7 +293,7 @@ def keys_create(
     bad = sorted(set(scope) - {"write", "admin"})
     if bad:
         raise CliError(f"--scope must be write or admin, not {', '.join(bad)}")
-    with database_url(get_settings()) as url:
+    with schema_database_url(get_settings()) as url:
         created = asyncio.run(
             _in_session(
                 url,
@@ -294,7 +312,7 @@ def keys_revoke(
     """Revoke an API key at once."""
     from app.keys import service
 
-    with database_url(get_settings()) as url:
+    with schema_database_url(get_settings()) as url:
         try:
             revoked = asyncio.run(
                 _in_session(
@@ -325,8 +343,35 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # one clear line, not a traceback, for the operator
         log.debug("command failed", exc_info=True)
-        typer.echo(f"juriscope: error: {error.__class__.__name__}: {error}", err=True)
+        typer.echo(f"juriscope: error: {_error_line(error)}", err=True)
         sys.exit(1)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else error.__class__.__name__
+
+
+def _error_line(error: Exception) -> str:
+    """An unexpected error as one line: a database error as the database's own message,
+    without the SQL statement and parameters SQLAlchemy appends."""
+    from sqlalchemy import exc as sa_exc
+
+    from app.errors import is_database_down
+
+    cause: BaseException = error
+    if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:
+        # asyncpg's own exception is the cause of SQLAlchemy's DBAPI adapter exception.
+        cause = error.orig.__cause__ or error.orig
+    if is_database_down(error):
+        return f"cannot reach the database: {_first_line(cause)}"
+    if cause is not error:
+        detail = getattr(cause, "detail", None)
+        message = _first_line(cause)
+        return f"database error: {message} ({detail})" if detail else f"database error: {message}"
+    if isinstance(error, sa_exc.SQLAlchemyError):
+        return f"database error: {_first_line(error)}"
+    return f"{error.__class__.__name__}: {_first_line(error)}"
 
 
 if __name__ == "__main__":

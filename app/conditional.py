@@ -9,7 +9,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.compression import gzip_applies, identity_etag, representation_etag
-from app.http import body_etag
+from app.http import body_etag, is_api_path
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -61,7 +61,7 @@ class ConditionalGetMiddleware:
         send: Send,
     ) -> None:
         headers = MutableHeaders(scope=start)
-        cacheable = start["status"] == 200 and scope["path"].startswith("/v1/")
+        cacheable = start["status"] == 200 and is_api_path(scope["path"])
         if not cacheable:
             headers.setdefault("Cache-Control", "no-store")
             await send(start)

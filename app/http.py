@@ -88,6 +88,11 @@ def next_link(request: Request, cursor: str | None) -> dict[str, str]:
     return {"Link": f'<{base}{url.path}?{url.query}>; rel="next"'}
 
 
+def is_api_path(path: str) -> bool:
+    """True for the API's own paths: /v1 (the index) and everything under it."""
+    return path == "/v1" or path.startswith("/v1/")
+
+
 def strong_etag(*parts: Any) -> str:
     digest = hashlib.blake2b(
         json.dumps(parts, default=str, separators=(",", ":")).encode(), digest_size=16

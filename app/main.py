@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from app import health
+from app import api_index, health
 from app.auth import READ_ACCESS
 from app.cache import ResponseCacheMiddleware
 from app.changes.router import router as changes_router
@@ -23,6 +23,7 @@ from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
+from app.http import is_api_path
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
 from app.indices.write_router import router as indices_writes
@@ -64,6 +65,9 @@ WRITE_ROUTERS = (
     keys_router,
 )
 
+# Operations that need no key even when reads do (JURISCOPE_PUBLIC_READ=false).
+ALWAYS_PUBLIC = {"getApiIndex"}
+
 DESCRIPTION = """
 Compare jurisdictions for virtual-asset business: who regulates what, under which law
 since when, what it costs, how open the market is, and what the numbers say. Every value
@@ -75,6 +79,7 @@ Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque 
 
 
 TAGS = [
+    {"name": "discovery", "description": "Where to start: what the API offers."},
     {
         "name": "jurisdictions",
         "description": "Profiles, their features over time, metrics and timeline.",
@@ -106,9 +111,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
         every_operation = error_responses(401, 429)
         for path, operations in document["paths"].items():
-            if not path.startswith("/v1/"):
+            if not is_api_path(path):
                 continue
             for method, operation in operations.items():
+                if operation["operationId"] in ALWAYS_PUBLIC:
+                    # Never looks at a key: no 401, and no security requirement at all.
+                    operation["responses"].setdefault("429", every_operation[429])
+                    operation["security"] = []
+                    continue
                 for status, response in every_operation.items():
                     operation["responses"].setdefault(str(status), response)
                 if method == "get" or operation["operationId"] == "evaluateScenario":
@@ -189,6 +199,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(health.router)
+    app.include_router(api_index.router)
     for router in READ_ROUTERS:
         app.include_router(router, dependencies=[READ_ACCESS])
     for router in WRITE_ROUTERS:

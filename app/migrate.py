@@ -7,11 +7,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class SchemaNotCurrent(Exception):
+    """The database's schema is not at the latest migration; the message says what to do."""
 
 
 def migrations_dir() -> Path:
@@ -63,3 +68,34 @@ def current_revision_of(url: str) -> str | None:
             await engine.dispose()
 
     return asyncio.run(_current())
+
+
+def _is_known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def require_head(url: str, *, upgrade_if_behind: bool = False) -> None:
+    """Return once the database at `url` is at the latest migration. With upgrade_if_behind,
+    a database that is behind (or has no schema yet) is upgraded; otherwise, and for a
+    revision this code does not know, raise SchemaNotCurrent."""
+    current = current_revision_of(url)
+    head = head_revision()
+    if current == head:
+        return
+    if current is not None and not _is_known(current):
+        raise SchemaNotCurrent(
+            f"the database schema is at {current}, a revision this version of Juriscope "
+            "does not know; use the version that migrated it"
+        )
+    if upgrade_if_behind:
+        upgrade(url)
+    elif current is None:
+        raise SchemaNotCurrent("the database has no Juriscope schema; run `juriscope db upgrade`")
+    else:
+        raise SchemaNotCurrent(
+            f"the database schema is at {current}, behind the latest {head}; "
+            "run `juriscope db upgrade`"
+        )

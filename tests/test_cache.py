@@ -88,3 +88,23 @@ async def test_keys_and_private_reads_are_never_cached(world: str) -> None:
             assert "x-cache" not in response.headers
         assert (await client.get("/v1/jurisdictions")).status_code == 401
     await database.dispose()
+
+
+async def test_the_api_index_is_cached_until_a_write(world: str) -> None:
+    key = await _key(world)
+    app, database = _app(world)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        cold, warm = await client.get("/v1"), await client.get("/v1")
+        assert (cold.headers["x-cache"], warm.headers["x-cache"]) == ("miss", "hit")
+        assert warm.content == cold.content
+        write = await client.put(
+            "/v1/sources/zz-cache",
+            json={"publisher": "P", "title": "T", "kind": "law"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert write.status_code == 201
+        after = await client.get("/v1")
+        assert after.headers["x-cache"] == "miss"
+        assert after.json()["data_version"] == cold.json()["data_version"] + 1
+        assert after.headers["etag"] != cold.headers["etag"]
+    await database.dispose()

@@ -1,5 +1,7 @@
 """The `juriscope` command run as a user runs it: real processes, a real uvicorn."""
 
+import asyncio
+import json
 import os
 import signal
 import socket
@@ -9,11 +11,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
+from sqlalchemy.engine import make_url
 
-from app.embedded import server_pid
+from app import migrate
+from app.embedded import embedded_database, server_pid
+from tests.dataset.sample import sample
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +36,16 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def juriscope(*args: str, data_dir: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def juriscope(
+    *args: str, data_dir: Path, timeout: float = 60, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `juriscope ARGS` on the embedded server in `data_dir`, or on `database_url`."""
+    env = _env(data_dir)
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
-        env=_env(data_dir),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -167,3 +179,158 @@ def test_errors_are_one_line_and_nonzero(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "juriscope: error: ValueError: DATABASE_URL must be a PostgreSQL URL, got 'mysql'"
     ]
+
+
+def _sample_sources(directory: Path) -> Path:
+    path = directory / "sources.json"
+    path.write_text(json.dumps(sample()["sources"]))
+    return path
+
+
+class TestFreshDataDirectory:
+    """Each command that needs the schema, run first on a new data directory: it migrates
+    the embedded database, as `serve` does, then does its work."""
+
+    def test_seed(self, tmp_path: Path) -> None:
+        result = juriscope("seed", data_dir=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == (
+            "Seeded: sources +259 ~0 =0, jurisdictions +18 ~0 =0, features +55 ~0 =0, "
+            "metrics +16 ~0 =0, feature_values +248 ~0 =0, observations +84 ~0 =0, "
+            "events +98 ~0 =0, indices +1 ~0 =0 (+created ~updated =unchanged).\n"
+        )
+        assert "(at head)" in juriscope("db", "current", data_dir=tmp_path).stdout
+        assert server_pid(tmp_path) is None
+
+    def test_import(self, tmp_path: Path) -> None:
+        result = juriscope("import", str(_sample_sources(tmp_path)), data_dir=tmp_path / "data")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "Imported: sources +2 ~0 =0 (+created ~updated =unchanged).\n"
+
+    def test_import_dry_run(self, tmp_path: Path) -> None:
+        path = _sample_sources(tmp_path)
+        result = juriscope("import", str(path), "--dry-run", data_dir=tmp_path / "data")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "Would import: sources +2 ~0 =0 (+created ~updated =unchanged).\n"
+
+    def test_export(self, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        result = juriscope("export", str(out), data_dir=tmp_path / "data")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"Exported 0 records to 8 files in {out}.\n"
+        assert json.loads((out / "jurisdictions.json").read_text()) == []
+
+    def test_keys_create(self, tmp_path: Path) -> None:
+        result = juriscope(
+            "keys", "create", "--name", "first", "--scope", "admin", data_dir=tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+        first, second, key = result.stdout.splitlines()
+        assert first.startswith("Created key_") and first.endswith(" (admin) named 'first'.")
+        assert second == "Store the key now; it cannot be shown again:"
+        assert key.startswith("jsk_")
+
+    def test_keys_revoke(self, tmp_path: Path) -> None:
+        result = juriscope("keys", "revoke", "key_00000000", data_dir=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr == "juriscope: error: No API key with id 'key_00000000'.\n"
+
+
+def _schema_commands(tmp_path: Path) -> dict[str, list[str]]:
+    return {
+        "seed": ["seed"],
+        "import": ["import", str(_sample_sources(tmp_path))],
+        "export": ["export", str(tmp_path / "out")],
+        "keys create": ["keys", "create", "--name", "x", "--scope", "write"],
+        "keys revoke": ["keys", "revoke", "key_00000000"],
+    }
+
+
+SCHEMA_COMMANDS = ["seed", "import", "export", "keys create", "keys revoke"]
+
+
+class TestExternalDatabaseNotAtHead:
+    """With DATABASE_URL, the commands never migrate: upgrading is the operator's call."""
+
+    @pytest.mark.parametrize("command", SCHEMA_COMMANDS)
+    async def test_no_schema_stops_with_one_line(
+        self, scratch_database: str, tmp_path: Path, command: str
+    ) -> None:
+        await asyncio.to_thread(migrate.downgrade, scratch_database, "base")
+        args = _schema_commands(tmp_path)[command]
+        result = juriscope(*args, data_dir=tmp_path, database_url=scratch_database)
+        assert result.returncode == 1
+        assert result.stderr == (
+            "juriscope: error: the database has no Juriscope schema; run `juriscope db upgrade`\n"
+        )
+        assert result.stdout == ""
+        assert await asyncio.to_thread(migrate.current_revision_of, scratch_database) is None
+
+    async def test_an_older_schema_stops_with_one_line(
+        self, scratch_database: str, tmp_path: Path
+    ) -> None:
+        await asyncio.to_thread(migrate.downgrade, scratch_database, "-1")
+        older = await asyncio.to_thread(migrate.current_revision_of, scratch_database)
+        result = juriscope("seed", data_dir=tmp_path, database_url=scratch_database)
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"juriscope: error: the database schema is at {older}, behind the latest "
+            f"{migrate.head_revision()}; run `juriscope db upgrade`\n"
+        )
+        assert await asyncio.to_thread(migrate.current_revision_of, scratch_database) == older
+
+    async def test_an_unknown_revision_stops_with_one_line(
+        self, scratch_database: str, tmp_path: Path
+    ) -> None:
+        await _execute(scratch_database, "UPDATE alembic_version SET version_num = 'f00dfeed0000'")
+        result = juriscope(
+            "export", str(tmp_path), data_dir=tmp_path, database_url=scratch_database
+        )
+        assert result.returncode == 1
+        assert result.stderr == (
+            "juriscope: error: the database schema is at f00dfeed0000, a revision this "
+            "version of Juriscope does not know; use the version that migrated it\n"
+        )
+
+
+async def _execute(url: str, statement: str) -> None:
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+class TestDatabaseErrors:
+    async def test_a_failing_statement_is_one_line_without_sql(
+        self, scratch_database: str, tmp_path: Path
+    ) -> None:
+        # A schema changed behind Juriscope's back: at head by its revision, a table gone.
+        await _execute(scratch_database, "DROP TABLE feature CASCADE")
+        result = juriscope("seed", data_dir=tmp_path, database_url=scratch_database)
+        assert result.returncode == 1
+        assert (
+            result.stderr == 'juriscope: error: database error: relation "feature" does not exist\n'
+        )
+
+    def test_an_unreachable_database_is_one_line(self, tmp_path: Path) -> None:
+        result = juriscope(
+            "seed", data_dir=tmp_path, database_url="postgresql://nobody@127.0.0.1:1/none"
+        )
+        assert result.returncode == 1
+        assert result.stderr == (
+            "juriscope: error: cannot reach the database: "
+            "[Errno 111] Connect call failed ('127.0.0.1', 1)\n"
+        )
+
+    def test_an_embedded_database_at_an_unknown_revision_is_one_line(self, tmp_path: Path) -> None:
+        assert juriscope("db", "upgrade", data_dir=tmp_path).returncode == 0
+        with embedded_database(tmp_path) as url:
+            asyncio.run(_execute(url, "UPDATE alembic_version SET version_num = 'f00dfeed0000'"))
+        result = juriscope("seed", data_dir=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr == (
+            "juriscope: error: the database schema is at f00dfeed0000, a revision this "
+            "version of Juriscope does not know; use the version that migrated it\n"
+        )

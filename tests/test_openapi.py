@@ -59,6 +59,7 @@ class TestDocument:
         assert {
             ("GET", "/healthz"): "getHealth",
             ("GET", "/readyz"): "getReadiness",
+            ("GET", "/v1"): "getApiIndex",
             ("GET", "/v1/jurisdictions"): "listJurisdictions",
             ("GET", "/v1/jurisdictions/{code}"): "getJurisdiction",
             ("GET", "/v1/jurisdictions/{code}/features"): "listJurisdictionFeatures",
@@ -133,7 +134,7 @@ class TestDocument:
         lacking = [
             f"{method} {path}"
             for method, path, operation in _operations(spec)
-            if path.startswith("/v1/") and "503" not in operation["responses"]
+            if (path == "/v1" or path.startswith("/v1/")) and "503" not in operation["responses"]
         ]
         assert lacking == []
 
@@ -153,6 +154,31 @@ class TestDocument:
             if method == "GET" and "{" in path and "404" not in operation["responses"]
         ]
         assert lacking == []
+
+    def test_the_api_index_is_public_and_typed(self, spec: dict[str, Any]) -> None:
+        operation = spec["paths"]["/v1"]["get"]
+        assert operation["security"] == []
+        assert sorted(operation["responses"]) == ["200", "304", "406", "422", "429", "503"]
+        assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ApiIndex"
+        }
+        index = spec["components"]["schemas"]["ApiIndex"]
+        assert index["required"] == ["name", "version", "data_version", "data_changed_at", "links"]
+        assert index["properties"]["links"] == {"$ref": "#/components/schemas/ApiIndexLinks"}
+        assert spec["components"]["schemas"]["ApiIndexLinks"]["required"] == [
+            "jurisdictions",
+            "features",
+            "metrics",
+            "sources",
+            "events",
+            "changes",
+            "indices",
+            "compare",
+            "scenarios",
+            "keys",
+            "openapi",
+            "docs",
+        ]
 
     def test_no_split_input_output_schemas(self, spec: dict[str, Any]) -> None:
         names = list(spec["components"]["schemas"])
@@ -269,6 +295,10 @@ class TestGeneratedClient:
                 "boolean",
             )
             assert feature.higher_is_better is True
+
+            index = await _module("api.discovery.get_api_index").asyncio(client=client)
+            assert type(index).__name__ == "ApiIndex"
+            assert (index.name, index.links.jurisdictions) == ("Juriscope", "/v1/jurisdictions")
 
             missing = await get_feature.asyncio_detailed(key="zz_nope", client=client)
             assert missing.status_code == 404

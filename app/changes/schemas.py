@@ -38,3 +38,10 @@ class ChangeRead(BaseModel):
 
 class ChangeList(Page[ChangeRead]):
     """A page of the change feed, in id order."""
+
+
+class DataVersionRead(BaseModel):
+    """The data version: every write bumps it, in commit order."""
+
+    version: int
+    changed_at: datetime

@@ -5,8 +5,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.changes.models import Change
-from app.changes.schemas import ChangeRead
+from app.changes.models import Change, DataVersion
+from app.changes.schemas import ChangeRead, DataVersionRead
 
 
 async def list_changes(
@@ -53,3 +53,13 @@ async def record_change(
         )
     ).scalar_one()
     return change_id
+
+
+async def get_data_version(session: AsyncSession) -> DataVersionRead:
+    """The data version (bumped by every write, in commit order) and when it last moved."""
+    row = (
+        await session.execute(
+            select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == 1)
+        )
+    ).one()
+    return DataVersionRead(version=row.version, changed_at=row.changed_at)
