@@ -37,8 +37,13 @@ _LOCK_WRITERS = text(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
 
 
 async def lock_writers(session: AsyncSession) -> None:
-    """Take the writers' lock for the rest of the session's transaction (re-entrant)."""
+    """Take the writers' lock for the rest of the session's transaction (once per
+    transaction: taking it again would cost a statement and change nothing)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get("writers_locked") is transaction:
+        return
     await session.execute(_LOCK_WRITERS)
+    session.info["writers_locked"] = session.sync_session.get_transaction()
 
 
 class Base(DeclarativeBase):

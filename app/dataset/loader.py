@@ -8,6 +8,7 @@ deletes, writes one change record per created or updated entity, and is all-or-n
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,78 +96,168 @@ def entity_key(entity: str, record: Any) -> str:
 # Reading the database back as records ----------------------------------------------------
 
 _SQL = {
-    "sources": """
-        SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
-          FROM source ORDER BY slug""",
-    "jurisdictions": """
-        SELECT j.code, j.name, j.kind, p.code AS parent_code, j.region, j.currency, j.summary,
+    "sources": (
+        """SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
+             FROM source""",
+        "slug = ANY(CAST(:sources AS text[]))",
+        "ORDER BY slug",
+    ),
+    "jurisdictions": (
+        """SELECT j.code, j.name, j.kind, p.code AS parent_code, j.region, j.currency, j.summary,
                coalesce((SELECT json_agg(json_build_object('id', r.slug, 'name', r.name,
                           'acronym', r.acronym, 'url', r.url, 'remit', r.remit) ORDER BY r.slug)
                            FROM regulator r WHERE r.jurisdiction_id = j.id), '[]') AS regulators
-          FROM jurisdiction j LEFT JOIN jurisdiction p ON p.id = j.parent_id ORDER BY j.code""",
-    "features": """
-        SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
-               description FROM feature ORDER BY key""",
-    "metrics": """
-        SELECT key, name, unit, description, higher_is_better, frequency, bilateral
-          FROM metric ORDER BY key""",
-    "feature_values": """
-        SELECT j.code AS jurisdiction_code, f.key AS feature_key, v.value, v.valid_from,
+          FROM jurisdiction j LEFT JOIN jurisdiction p ON p.id = j.parent_id""",
+        "j.code = ANY(CAST(:codes AS text[]))",
+        "ORDER BY j.code",
+    ),
+    "features": (
+        """SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
+               description FROM feature""",
+        "key = ANY(CAST(:features AS text[]))",
+        "ORDER BY key",
+    ),
+    "metrics": (
+        """SELECT key, name, unit, description, higher_is_better, frequency, bilateral
+             FROM metric""",
+        "key = ANY(CAST(:metrics AS text[]))",
+        "ORDER BY key",
+    ),
+    "feature_values": (
+        """SELECT j.code AS jurisdiction_code, f.key AS feature_key, v.value, v.valid_from,
                v.valid_to, v.note, v.confidence,
                (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
                   JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = v.id) AS source_ids
           FROM feature_value v JOIN jurisdiction j ON j.id = v.jurisdiction_id
-          JOIN feature f ON f.id = v.feature_id
-         ORDER BY j.code, f.key, v.valid_from""",
-    "observations": """
-        SELECT j.code AS jurisdiction_code, m.key AS metric_key, o.period, o.value,
+          JOIN feature f ON f.id = v.feature_id""",
+        """((j.code, f.key) IN (SELECT * FROM unnest(CAST(:pair_codes AS text[]),
+                                                   CAST(:pair_features AS text[])))
+            OR f.key = ANY(CAST(:every_value_of AS text[]))
+            OR j.code = ANY(CAST(:everything_of AS text[])))""",
+        "ORDER BY j.code, f.key, v.valid_from",
+    ),
+    "observations": (
+        """SELECT j.code AS jurisdiction_code, m.key AS metric_key, o.period, o.value,
                c.code AS counterpart_code, o.confidence, o.note,
                (SELECT array_agg(s.slug ORDER BY s.slug) FROM observation_source l
                   JOIN source s ON s.id = l.source_id WHERE l.observation_id = o.id) AS source_ids
           FROM observation o JOIN jurisdiction j ON j.id = o.jurisdiction_id
-          JOIN metric m ON m.id = o.metric_id LEFT JOIN jurisdiction c ON c.id = o.counterpart_id
-         WHERE (CAST(:metrics AS text[]) IS NULL OR m.key = ANY(CAST(:metrics AS text[])))
-         ORDER BY j.code, m.key, o.period_start, o.period, c.code NULLS FIRST""",
-    "events": """
-        SELECT e.slug AS id, j.code AS jurisdiction_code, e.event_date AS date, e.kind, e.title,
+          JOIN metric m ON m.id = o.metric_id
+          LEFT JOIN jurisdiction c ON c.id = o.counterpart_id""",
+        """((j.code, m.key) IN (SELECT * FROM unnest(CAST(:series_codes AS text[]),
+                                                     CAST(:series_metrics AS text[])))
+            OR j.code = ANY(CAST(:everything_of AS text[])))""",
+        "ORDER BY j.code, m.key, o.period_start, o.period, c.code NULLS FIRST",
+    ),
+    "events": (
+        """SELECT e.slug AS id, j.code AS jurisdiction_code, e.event_date AS date, e.kind, e.title,
                e.summary,
                (SELECT array_agg(s.slug ORDER BY s.slug) FROM event_source l
                   JOIN source s ON s.id = l.source_id WHERE l.event_id = e.id) AS source_ids
-          FROM event e JOIN jurisdiction j ON j.id = e.jurisdiction_id
-         ORDER BY e.event_date, e.slug""",
-    "indices": """
-        SELECT i.key, i.name, i.description, i.methodology,
+          FROM event e JOIN jurisdiction j ON j.id = e.jurisdiction_id""",
+        "(e.slug = ANY(CAST(:events AS text[])) OR j.code = ANY(CAST(:everything_of AS text[])))",
+        "ORDER BY e.event_date, e.slug",
+    ),
+    "indices": (
+        """SELECT i.key, i.name, i.description, i.methodology,
                (SELECT json_agg(json_build_object('kind', c.kind,
                          'key', coalesce(f.key, m.key), 'weight', c.weight,
                          'transform', c.transform) ORDER BY c.position)
                   FROM index_component c LEFT JOIN feature f ON f.id = c.feature_id
                   LEFT JOIN metric m ON m.id = c.metric_id WHERE c.index_id = i.id) AS components
-          FROM composite_index i ORDER BY i.key""",
+          FROM composite_index i""",
+        "i.key = ANY(CAST(:indices AS text[]))",
+        "ORDER BY i.key",
+    ),
 }
+
+
+# Row ids by table and natural key ("jurisdiction" -> {"HK": 7}), known before a write.
+Ids = dict[str, dict[Any, int]]
+
+
+@dataclass
+class Scope:
+    """The stored rows a write needs to see, by natural key: a write reads what it touches,
+    never whole tables, so its cost does not grow with the database."""
+
+    sources: set[str] = field(default_factory=set)
+    codes: set[str] = field(default_factory=set)
+    features: set[str] = field(default_factory=set)
+    metrics: set[str] = field(default_factory=set)
+    value_pairs: set[tuple[str, str]] = field(default_factory=set)
+    every_value_of: set[str] = field(default_factory=set)
+    series: set[tuple[str, str]] = field(default_factory=set)
+    events: set[str] = field(default_factory=set)
+    # jurisdictions whose own feature values, observations and events are all needed
+    everything_of: set[str] = field(default_factory=set)
+    indices: set[str] = field(default_factory=set)
+
+    def parameters(self) -> dict[str, Any]:
+        pairs, series = sorted(self.value_pairs), sorted(self.series)
+        return {
+            "sources": sorted(self.sources),
+            "codes": sorted(self.codes),
+            "features": sorted(self.features),
+            "metrics": sorted(self.metrics),
+            "pair_codes": [code for code, _ in pairs],
+            "pair_features": [key for _, key in pairs],
+            "every_value_of": sorted(self.every_value_of),
+            "series_codes": [code for code, _ in series],
+            "series_metrics": [key for _, key in series],
+            "events": sorted(self.events),
+            "everything_of": sorted(self.everything_of),
+            "indices": sorted(self.indices),
+        }
+
+
+def scope_of(dataset: Dataset) -> Scope:
+    """Everything `dataset` refers to or would change."""
+    scope = Scope()
+    scope.sources = {s.id for s in dataset.sources}
+    for records in (dataset.feature_values, dataset.observations, dataset.events):
+        for record in records:
+            scope.sources.update(record.source_ids)
+    scope.codes = {j.code for j in dataset.jurisdictions}
+    scope.codes |= {j.parent_code for j in dataset.jurisdictions if j.parent_code}
+    scope.codes |= {v.jurisdiction_code for v in dataset.feature_values}
+    scope.codes |= {o.jurisdiction_code for o in dataset.observations}
+    scope.codes |= {o.counterpart_code for o in dataset.observations if o.counterpart_code}
+    scope.codes |= {e.jurisdiction_code for e in dataset.events}
+    components = [c for index in dataset.indices for c in index.components]
+    scope.features = {f.key for f in dataset.features}
+    scope.features |= {v.feature_key for v in dataset.feature_values}
+    scope.features |= {c.key for c in components if c.kind == "feature"}
+    scope.metrics = {m.key for m in dataset.metrics}
+    scope.metrics |= {o.metric_key for o in dataset.observations}
+    scope.metrics |= {c.key for c in components if c.kind == "metric"}
+    scope.value_pairs = {(v.jurisdiction_code, v.feature_key) for v in dataset.feature_values}
+    scope.every_value_of = {f.key for f in dataset.features}
+    scope.series = {(o.jurisdiction_code, o.metric_key) for o in dataset.observations}
+    scope.events = {e.id for e in dataset.events}
+    scope.indices = {i.key for i in dataset.indices}
+    return scope
 
 
 async def read_database(
     session: AsyncSession,
     entities: Sequence[str] = tuple(ENTITY_FILES),
     *,
-    metric_keys: list[str] | None = None,
+    scope: Scope | None = None,
 ) -> Dataset:
-    """The stored data as a dataset (what `export` writes), for the entity types asked for."""
+    """The stored data as a dataset (what `export` writes), for the entity types asked for;
+    with `scope`, only the rows it names."""
     parts: dict[str, list[Any]] = {}
+    parameters = scope.parameters() if scope is not None else {}
     for entity in entities:
-        params = {"metrics": metric_keys} if entity == "observations" else {}
-        rows = (await session.execute(text(_SQL[entity]), params)).mappings().all()
+        select_from, where, order = _SQL[entity]
+        sql = f"{select_from} WHERE {where} {order}" if scope else f"{select_from} {order}"
+        rows = (await session.execute(text(sql), parameters)).mappings().all()
         model = ENTITY_FILES[entity]
         parts[entity] = [model.model_validate(dict(row)) for row in rows]
     return Dataset(**parts)
 
 
-_LOG_SCORED = text(
-    "SELECT ci.key, c.kind, COALESCE(f.key, m.key) FROM index_component c"
-    " JOIN composite_index ci ON ci.id = c.index_id"
-    " LEFT JOIN feature f ON f.id = c.feature_id LEFT JOIN metric m ON m.id = c.metric_id"
-    " WHERE c.transform = 'log_minmax'"
-)
 _NEGATIVE_STORED = text(
     "SELECT DISTINCT 'metric', m.key FROM observation o JOIN metric m ON m.id = o.metric_id"
     " WHERE m.key = ANY(CAST(:metrics AS text[])) AND o.value < 0"
@@ -176,41 +267,80 @@ _NEGATIVE_STORED = text(
 )
 
 
-async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Dataset]:
-    wanted = [e for e in ENTITY_FILES if getattr(dataset, e)]
-    needed = set(wanted)
-    if dataset.features or dataset.feature_values:
-        needed |= {"features", "feature_values"}
-    if dataset.observations or dataset.indices:
-        needed.add("metrics")
-    if dataset.indices:
-        needed.add("features")
-    metric_keys = sorted({o.metric_key for o in dataset.observations}) or None
-    stored = await read_database(
-        session, [e for e in ENTITY_FILES if e in needed], metric_keys=metric_keys
+_REFERENCES = text(
+    """
+    WITH RECURSIVE chain(id) AS (
+        SELECT id FROM jurisdiction WHERE code = ANY(CAST(:codes AS text[]))
+        UNION
+        SELECT j.parent_id FROM jurisdiction j JOIN chain c ON j.id = c.id
+         WHERE j.parent_id IS NOT NULL
     )
-    sources = set(await session.scalars(select(Source.slug)))
-    jurisdictions = {
-        row.code: row.parent_code
-        for row in (
-            await session.execute(
-                text(
-                    "SELECT j.code, p.code AS parent_code FROM jurisdiction j "
-                    "LEFT JOIN jurisdiction p ON p.id = j.parent_id"
-                )
-            )
-        ).all()
-    }
-    regulators = {
-        row.slug: row.code
-        for row in (
-            await session.execute(
-                select(Regulator.slug, Jurisdiction.code).join(
-                    Jurisdiction, Jurisdiction.id == Regulator.jurisdiction_id
-                )
-            )
-        ).all()
-    }
+    SELECT 'jurisdiction' AS kind, j.code AS key, p.code AS extra, j.id
+      FROM chain JOIN jurisdiction j ON j.id = chain.id
+      LEFT JOIN jurisdiction p ON p.id = j.parent_id
+    UNION ALL
+    SELECT 'source', slug, NULL, id FROM source WHERE slug = ANY(CAST(:sources AS text[]))
+    UNION ALL
+    SELECT 'feature', key, json_build_object('key', key, 'name', name, 'category', category,
+             'value_type', value_type, 'unit', unit, 'allowed_values', allowed_values,
+             'higher_is_better', higher_is_better, 'description', description)::text, id
+      FROM feature WHERE key = ANY(CAST(:features AS text[]))
+    UNION ALL
+    SELECT 'metric', key, json_build_object('key', key, 'name', name, 'unit', unit,
+             'description', description, 'higher_is_better', higher_is_better,
+             'frequency', frequency, 'bilateral', bilateral)::text, id
+      FROM metric WHERE key = ANY(CAST(:metrics AS text[]))
+    UNION ALL
+    SELECT 'index', key, NULL, id FROM composite_index
+     WHERE key = ANY(CAST(:indices AS text[]))
+    UNION ALL
+    SELECT 'regulator', r.slug, j.code, r.id FROM regulator r
+      JOIN jurisdiction j ON j.id = r.jurisdiction_id
+     WHERE r.slug = ANY(CAST(:regulators AS text[]))
+    UNION ALL
+    SELECT 'log_minmax', ci.key, c.kind || ':' || coalesce(f.key, m.key), NULL
+      FROM index_component c JOIN composite_index ci ON ci.id = c.index_id
+      LEFT JOIN feature f ON f.id = c.feature_id LEFT JOIN metric m ON m.id = c.metric_id
+     WHERE c.transform = 'log_minmax'
+    """
+)
+
+
+async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Dataset, Ids]:
+    """What the checks of `dataset` need from the database, and the row ids of what it
+    names: only the rows it touches (its scope), in a few statements."""
+    scope = scope_of(dataset)
+    # Definitions (features, metrics) come with the references below, in the same statement.
+    needed = {e for e in ENTITY_FILES if getattr(dataset, e)} - {"features", "metrics"}
+    if dataset.features:
+        needed.add("feature_values")
+    stored = await read_database(session, [e for e in ENTITY_FILES if e in needed], scope=scope)
+    parameters = scope.parameters()
+    parameters["regulators"] = sorted(
+        {r.id for j in dataset.jurisdictions for r in j.regulators or []}
+    )
+    ids: Ids = {kind: {} for kind in ("jurisdiction", "source", "feature", "metric", "index")}
+    sources: set[str] = set()
+    jurisdictions: dict[str, str | None] = {}
+    regulators: dict[str, str] = {}
+    log_scored: dict[tuple[str, str], list[str]] = {}
+    definitions: dict[str, list[Any]] = {"feature": [], "metric": []}
+    for kind, key, extra, row_id in (await session.execute(_REFERENCES, parameters)).all():
+        if kind == "log_minmax":
+            component_kind, _, component_key = extra.partition(":")
+            log_scored.setdefault((component_kind, component_key), []).append(key)
+            continue
+        if kind == "regulator":
+            regulators[key] = extra
+            continue
+        ids[kind][key] = row_id
+        if kind in definitions:
+            model = FeatureRecord if kind == "feature" else MetricRecord
+            definitions[kind].append(model.model_validate_json(extra))
+        elif kind == "source":
+            sources.add(key)
+        elif kind == "jurisdiction":
+            jurisdictions[key] = extra
     shapes: dict[str, tuple[bool, bool]] = {}
     if dataset.metrics:
         rows = await session.execute(
@@ -223,10 +353,6 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
             {"keys": [m.key for m in dataset.metrics]},
         )
         shapes = {key: (bool(plain), bool(paired)) for key, plain, paired in rows.all()}
-    log_scored: dict[tuple[str, str], list[str]] = {}
-    if dataset.observations or dataset.feature_values or dataset.indices:
-        for index_key, kind, key in (await session.execute(_LOG_SCORED)).all():
-            log_scored.setdefault((kind, key), []).append(index_key)
     negative_stored: set[tuple[str, str]] = set()
     logged = [c for i in dataset.indices for c in i.components if c.transform == "log_minmax"]
     if logged:
@@ -238,6 +364,12 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
             },
         )
         negative_stored = {(kind, key) for kind, key in rows.all()}
+    stored = stored.model_copy(
+        update={
+            "features": sorted(definitions["feature"], key=lambda f: f.key),
+            "metrics": sorted(definitions["metric"], key=lambda m: m.key),
+        }
+    )
     known = Known(
         log_scored=log_scored,
         negative_stored=negative_stored,
@@ -249,7 +381,7 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
         feature_values=stored.feature_values,
         observation_shapes=shapes,
     )
-    return known, stored
+    return known, stored, ids
 
 
 # Applying a dataset ------------------------------------------------------------------------
@@ -305,36 +437,6 @@ def _renumbered(issues: list[Issue], positions: dict[str, list[int]] | None) -> 
     return issues
 
 
-async def _lock_definitions(session: AsyncSession, dataset: Dataset) -> None:
-    """Lock the features and metrics this write redefines (exclusively) or writes values of
-    (shared), in id order, so that a redefinition and a value written at the same time
-    are validated one after the other, never both against the old definition."""
-    for table, redefined, used in (
-        (
-            "feature",
-            {f.key for f in dataset.features},
-            {v.feature_key for v in dataset.feature_values},
-        ),
-        ("metric", {m.key for m in dataset.metrics}, {o.metric_key for o in dataset.observations}),
-    ):
-        if redefined:
-            await session.execute(
-                text(
-                    f"SELECT id FROM {table} WHERE key = ANY(CAST(:keys AS text[])) "
-                    "ORDER BY id FOR UPDATE"
-                ),
-                {"keys": sorted(redefined)},
-            )
-        if used - redefined:
-            await session.execute(
-                text(
-                    f"SELECT id FROM {table} WHERE key = ANY(CAST(:keys AS text[])) "
-                    "ORDER BY id FOR SHARE"
-                ),
-                {"keys": sorted(used - redefined)},
-            )
-
-
 async def apply_dataset(
     session: AsyncSession,
     dataset: Dataset,
@@ -351,10 +453,10 @@ async def apply_dataset(
     Flushes, never commits: the caller owns the transaction.
     """
     if not dry_run:
-        # First, before any row lock: writers queue here in one order, never deadlock.
+        # First, before any row is read: writers queue here in one order, so a definition and
+        # a value written at once are checked one after the other, and nobody deadlocks.
         await lock_writers(session)
-    await _lock_definitions(session, dataset)
-    known, stored = await _known(session, dataset)
+    known, stored, ids = await _known(session, dataset)
     known.rejected = {issue.key for issue in prior_issues if issue.key}
     issues = [*prior_issues, *_renumbered(validate_dataset(dataset, known), positions)]
     if issues:
@@ -371,7 +473,7 @@ async def apply_dataset(
     )
     if dry_run or report.changed == 0:
         return report
-    writer = _Writer(session)
+    writer = _Writer(session, ids)
     for entity, (create, change, _) in plan.items():
         if on_stage is not None:
             on_stage(entity, len(create) + len(change))
@@ -432,14 +534,33 @@ def _history_changes(
     return records
 
 
+_UPDATE_OBSERVATIONS = text(
+    """
+    UPDATE observation o
+       SET value = v.value, period_start = v.period_start, period_end = v.period_end,
+           confidence = v.confidence, note = v.note
+      FROM unnest(CAST(:jurisdiction_id AS int[]), CAST(:metric_id AS int[]),
+                  CAST(:period AS text[]), CAST(:counterpart_id AS int[]),
+                  CAST(:value AS float8[]), CAST(:period_start AS date[]),
+                  CAST(:period_end AS date[]), CAST(:confidence AS text[]),
+                  CAST(:note AS text[]))
+           AS v(jurisdiction_id, metric_id, period, counterpart_id, value, period_start,
+                period_end, confidence, note)
+     WHERE o.jurisdiction_id = v.jurisdiction_id AND o.metric_id = v.metric_id
+       AND o.period = v.period AND o.counterpart_id IS NOT DISTINCT FROM v.counterpart_id
+    RETURNING o.id, o.jurisdiction_id, o.metric_id, o.period, o.counterpart_id
+    """
+)
+
+
 class _Writer:
     """Bulk inserts and updates in dependency order, resolving natural keys to row ids."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, ids: Ids) -> None:
         self.session = session
-
-    async def _ids(self, column: Any, id_column: Any) -> dict[Any, int]:
-        return {k: v for k, v in (await self.session.execute(select(column, id_column))).all()}
+        # The ids of every row the dataset names, read with its checks; rows created here are
+        # added as they are inserted. No table is read whole.
+        self.ids = ids
 
     async def _insert(self, model: Any, rows: list[dict[str, Any]], *returning: Any) -> list[Any]:
         if not rows:
@@ -447,17 +568,32 @@ class _Writer:
         result = await self.session.execute(insert(model).returning(*returning), rows)
         return list(result.all())
 
+    async def _insert_named(
+        self, kind: str, model: Any, key: Any, rows: list[dict[str, Any]]
+    ) -> None:
+        """Insert rows of a table with a natural key and remember their ids."""
+        for name, row_id in await self._insert(model, rows, key, model.id):
+            self.ids[kind][name] = row_id
+
     async def _update(self, model: Any, key_column: Any, key: Any, values: dict[str, Any]) -> None:
         await self.session.execute(update(model).where(key_column == key).values(**values))
 
     async def _links(
-        self, link: Any, owner_column: str, pairs: list[tuple[int, list[str]]]
+        self,
+        link: Any,
+        owner_column: str,
+        pairs: list[tuple[int, list[str]]],
+        *,
+        replaced: int | None = None,
     ) -> None:
+        """Link owners to their sources; the first `replaced` owners (stored rows, not new
+        ones) lose their old links first. Default: all of them."""
         if not pairs:
             return
-        source_ids = await self._ids(Source.slug, Source.id)
-        owners = [owner for owner, _ in pairs]
-        await self.session.execute(delete(link).where(getattr(link, owner_column).in_(owners)))
+        source_ids = self.ids["source"]
+        owners = [owner for owner, _ in pairs][:replaced]
+        if owners:
+            await self.session.execute(delete(link).where(getattr(link, owner_column).in_(owners)))
         rows = [
             {owner_column: owner, "source_id": source_ids[slug]}
             for owner, slugs in pairs
@@ -470,29 +606,36 @@ class _Writer:
         def row(r: SourceRecord) -> dict[str, Any]:
             return {"slug": r.id, **r.model_dump(exclude={"id"})}
 
-        await self._insert(Source, [row(r) for r in create], Source.id)
+        await self._insert_named("source", Source, Source.slug, [row(r) for r in create])
         for _, r in change:
             values = row(r) | {"updated_at": func.now()}
             await self._update(Source, Source.slug, r.id, values)
 
     async def jurisdictions(self, create: list[JurisdictionRecord], change: list[Any]) -> None:
+        ids = self.ids["jurisdiction"]
+
         def row(r: JurisdictionRecord) -> dict[str, Any]:
             return r.model_dump(exclude={"regulators", "parent_code"})
 
-        await self._insert(Jurisdiction, [row(r) for r in create], Jurisdiction.id)
+        await self._insert_named(
+            "jurisdiction", Jurisdiction, Jurisdiction.code, [row(r) for r in create]
+        )
+        # Parents: with the row when the parent's id is known already, else once every new
+        # jurisdiction of the dataset has its id (a parent may come later in the same file).
+        later = [r for r in create if r.parent_code]
         for _, r in change:
+            values = row(r) | {"updated_at": func.now()}
+            if r.parent_code is None or r.parent_code in ids:
+                values["parent_id"] = ids[r.parent_code] if r.parent_code else None
+            else:
+                later.append(r)
+            await self._update(Jurisdiction, Jurisdiction.code, r.code, values)
+        for r in later:
             await self._update(
-                Jurisdiction, Jurisdiction.code, r.code, row(r) | {"updated_at": func.now()}
+                Jurisdiction, Jurisdiction.code, r.code, {"parent_id": ids[r.parent_code]}
             )
-        ids = await self._ids(Jurisdiction.code, Jurisdiction.id)
-        touched = create + [r for _, r in change]
-        for r in touched:
-            await self._update(
-                Jurisdiction,
-                Jurisdiction.code,
-                r.code,
-                {"parent_id": ids.get(r.parent_code) if r.parent_code else None},
-            )
+        # Regulators: replaced only where they changed.
+        touched = create + [r for before, r in change if before.regulators != r.regulators]
         if touched:
             await self.session.execute(
                 delete(Regulator).where(
@@ -513,12 +656,12 @@ class _Writer:
         def row(r: FeatureRecord) -> dict[str, Any]:
             return r.model_dump(mode="json")
 
-        await self._insert(Feature, [row(r) for r in create], Feature.id)
+        await self._insert_named("feature", Feature, Feature.key, [row(r) for r in create])
         for _, r in change:
             await self._update(Feature, Feature.key, r.key, row(r) | {"updated_at": func.now()})
 
     async def metrics(self, create: list[MetricRecord], change: list[Any]) -> None:
-        await self._insert(Metric, [r.model_dump() for r in create], Metric.id)
+        await self._insert_named("metric", Metric, Metric.key, [r.model_dump() for r in create])
         for _, r in change:
             await self._update(
                 Metric, Metric.key, r.key, r.model_dump() | {"updated_at": func.now()}
@@ -527,8 +670,7 @@ class _Writer:
     async def feature_values(self, create: list[FeatureValueRecord], change: list[Any]) -> None:
         if not create and not change:
             return
-        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
-        features = await self._ids(Feature.key, Feature.id)
+        jurisdictions, features = self.ids["jurisdiction"], self.ids["feature"]
 
         def row(r: FeatureValueRecord) -> dict[str, Any]:
             return {
@@ -543,7 +685,7 @@ class _Writer:
 
         # Changed rows first, so an interval being closed frees the range a new one takes.
         links: list[tuple[int, list[str]]] = []
-        for _, r in sorted(change, key=lambda pair: pair[1].valid_to is None):
+        for before, r in sorted(change, key=lambda pair: pair[1].valid_to is None):
             values = row(r)
             row_id = await self.session.scalar(
                 update(FeatureValue)
@@ -555,16 +697,19 @@ class _Writer:
                 .values(**values)
                 .returning(FeatureValue.id)
             )
-            links.append((_found(row_id), r.source_ids))
+            if before.source_ids != r.source_ids:  # closing an interval keeps its sources
+                links.append((_found(row_id), r.source_ids))
+            else:
+                _found(row_id)
+        replaced = len(links)
         created = await self._insert(FeatureValue, [row(r) for r in create], FeatureValue.id)
         links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
-        await self._links(FeatureValueSource, "feature_value_id", links)
+        await self._links(FeatureValueSource, "feature_value_id", links, replaced=replaced)
 
     async def observations(self, create: list[ObservationRecord], change: list[Any]) -> None:
         if not create and not change:
             return
-        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
-        metrics = await self._ids(Metric.key, Metric.id)
+        jurisdictions, metrics = self.ids["jurisdiction"], self.ids["metric"]
 
         def row(r: ObservationRecord) -> dict[str, Any]:
             start, end = r.span
@@ -583,30 +728,59 @@ class _Writer:
             }
 
         links: list[tuple[int, list[str]]] = []
-        for _, r in change:
-            values = row(r)
-            row_id = await self.session.scalar(
-                update(Observation)
-                .where(
-                    Observation.jurisdiction_id == values["jurisdiction_id"],
-                    Observation.metric_id == values["metric_id"],
-                    Observation.period == r.period,
-                    Observation.counterpart_id.is_not_distinct_from(values["counterpart_id"]),
-                )
-                .values(**values)
-                .returning(Observation.id)
-            )
-            links.append((_found(row_id), r.source_ids))
+        for chunk in range(0, len(change), 5000):
+            part = [r for _, r in change[chunk : chunk + 5000]]
+            links += await self._update_observations([row(r) for r in part], part)
+        replaced = len(links)
         for chunk in range(0, len(create), 5000):
             part = create[chunk : chunk + 5000]
             created = await self._insert(Observation, [row(r) for r in part], Observation.id)
             links += [(row_id, r.source_ids) for (row_id,), r in zip(created, part, strict=True)]
-        await self._links(ObservationSource, "observation_id", links)
+        await self._links(ObservationSource, "observation_id", links, replaced=replaced)
+
+    async def _update_observations(
+        self, rows: list[dict[str, Any]], records: list[ObservationRecord]
+    ) -> list[tuple[int, list[str]]]:
+        """Update stored observations in one statement; their ids with the new source ids."""
+        result = await self.session.execute(
+            _UPDATE_OBSERVATIONS,
+            {
+                name: [row[name] for row in rows]
+                for name in (
+                    "jurisdiction_id",
+                    "metric_id",
+                    "period",
+                    "counterpart_id",
+                    "value",
+                    "period_start",
+                    "period_end",
+                    "confidence",
+                    "note",
+                )
+            },
+        )
+        updated = {(j, m, p, c): row_id for row_id, j, m, p, c in result.all()}
+        return [
+            (
+                _found(
+                    updated.get(
+                        (
+                            row["jurisdiction_id"],
+                            row["metric_id"],
+                            row["period"],
+                            row["counterpart_id"],
+                        )
+                    )
+                ),
+                record.source_ids,
+            )
+            for row, record in zip(rows, records, strict=True)
+        ]
 
     async def events(self, create: list[EventRecord], change: list[Any]) -> None:
         if not create and not change:
             return
-        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
+        jurisdictions = self.ids["jurisdiction"]
 
         def row(r: EventRecord) -> dict[str, Any]:
             return {
@@ -624,19 +798,20 @@ class _Writer:
                 update(Event).where(Event.slug == r.id).values(**row(r)).returning(Event.id)
             )
             links.append((_found(row_id), r.source_ids))
+        replaced = len(links)
         created = await self._insert(Event, [row(r) for r in create], Event.id)
         links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
-        await self._links(EventSource, "event_id", links)
+        await self._links(EventSource, "event_id", links, replaced=replaced)
 
     async def indices(self, create: list[IndexRecord], change: list[Any]) -> None:
         if not create and not change:
             return
-        features = await self._ids(Feature.key, Feature.id)
-        metrics = await self._ids(Metric.key, Metric.id)
-        await self._insert(
+        features, metrics = self.ids["feature"], self.ids["metric"]
+        await self._insert_named(
+            "index",
             CompositeIndex,
+            CompositeIndex.key,
             [r.model_dump(exclude={"components"}) for r in create],
-            CompositeIndex.id,
         )
         for _, r in change:
             await self._update(
@@ -645,7 +820,7 @@ class _Writer:
                 r.key,
                 r.model_dump(exclude={"components"}) | {"updated_at": func.now()},
             )
-        ids = await self._ids(CompositeIndex.key, CompositeIndex.id)
+        ids = self.ids["index"]
         touched = create + [r for _, r in change]
         await self.session.execute(
             delete(IndexComponent).where(IndexComponent.index_id.in_([ids[r.key] for r in touched]))

@@ -162,18 +162,28 @@ async def list_feature_values(
 async def get_history(session: AsyncSession, *, code: str, key: str) -> FeatureValueHistory:
     """Every interval of one jurisdiction's value of one feature, and the one in force today;
     a 404 naming an unknown code or key."""
-    from app.jurisdictions import service as jurisdictions_service
-
-    jurisdiction_id = await jurisdictions_service.jurisdiction_id_for(session, code)
-    feature_id = await feature_id_for(session, key)
     rows = await session.execute(
         values_query(as_of=None)
-        .where(
-            FeatureValue.jurisdiction_id == jurisdiction_id, FeatureValue.feature_id == feature_id
-        )
+        .where(Jurisdiction.code == code, Feature.key == key)
         .order_by(FeatureValue.valid_from)
     )
     history = [to_value_read(row) for row in rows]
+    if not history:
+        # No interval: say which of the two is unknown, if either is (one more statement).
+        known = (
+            await session.execute(
+                select(
+                    select(Jurisdiction.id).where(Jurisdiction.code == code).scalar_subquery(),
+                    select(Feature.id).where(Feature.key == key).scalar_subquery(),
+                )
+            )
+        ).one()
+        if known[0] is None:
+            from app.jurisdictions.service import JurisdictionNotFound
+
+            raise JurisdictionNotFound(code)
+        if known[1] is None:
+            raise FeatureNotFound(key)
     today = datetime.now(UTC).date()
     in_force = next(
         (
@@ -198,18 +208,6 @@ def as_record(value: FeatureValueRead) -> FeatureValueRecord:
         note=value.note,
         source_ids=value.source_ids,
         confidence=value.confidence,
-    )
-
-
-async def lock_pair(session: AsyncSession, *, code: str, key: str) -> None:
-    """Serialise writers of one jurisdiction's feature until the transaction ends, so that
-    concurrent PUTs each see the interval the previous one opened."""
-    from app.jurisdictions import service as jurisdictions_service
-
-    jurisdiction_id = await jurisdictions_service.jurisdiction_id_for(session, code)
-    feature_id = await feature_id_for(session, key)
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:j, :f)"), {"j": jurisdiction_id, "f": feature_id}
     )
 
 

@@ -76,7 +76,6 @@ async def set_jurisdiction_feature(
     nothing (200). 409 when an interval already starts that day with another value, or when
     the new interval would overlap a later one. Honours If-Match (the ETag of GET on this
     path). The change feed records it once, with the pair's whole history before and after."""
-    await service.lock_pair(session, code=code, key=key)
     current = await service.get_history(session, code=code, key=key)
     check_if_match(request, current, exists=bool(current.history))
     new = build_record(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 
 from app.auth import WriteKey
 from app.changes import service as changes_service
-from app.dataset.loader import entity_key, read_database
+from app.dataset.loader import Scope, entity_key, read_database
 from app.dataset.schemas import JurisdictionRecord
 from app.deps import SessionDep
 from app.errors import ConflictError, PermissionDenied, error_responses
@@ -25,8 +25,8 @@ WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
 
 
 async def _record(session: Any, code: str) -> JurisdictionRecord | None:
-    stored = await read_database(session, ["jurisdictions"])
-    return next((j for j in stored.jurisdictions if j.code == code), None)
+    stored = await read_database(session, ["jurisdictions"], scope=Scope(codes={code}))
+    return next(iter(stored.jurisdictions), None)
 
 
 @router.put(
@@ -77,10 +77,11 @@ async def patch_jurisdiction(
     """Change the fields sent; the others keep their values. Honours If-Match."""
     current = await service.get_jurisdiction_profile(session, code)
     check_if_match(request, current)
-    stored = await _record(session, code)
-    assert stored is not None
     changes = fields_of(body, only_sent=True)
-    record = build_record(JurisdictionRecord, {**stored.model_dump(), **changes})
+    stored = current.model_dump(include=set(JurisdictionRecord.model_fields))
+    for regulator in stored["regulators"]:
+        regulator.pop("jurisdiction_code", None)
+    record = build_record(JurisdictionRecord, {**stored, **changes})
     await apply(request, session, caller.id, jurisdictions=[record])
     profile = await service.get_jurisdiction_profile(session, code)
     set_etag(response, profile)
@@ -167,11 +168,13 @@ async def delete_jurisdiction(
 
 async def _owned_data(session: Any, code: str) -> dict[str, list[Any]]:
     """The jurisdiction's own feature values, observations and events, as records."""
-    stored = await read_database(session, ["feature_values", "observations", "events"])
+    stored = await read_database(
+        session, ["feature_values", "observations", "events"], scope=Scope(everything_of={code})
+    )
     return {
-        "feature_values": [v for v in stored.feature_values if v.jurisdiction_code == code],
-        "observations": [o for o in stored.observations if o.jurisdiction_code == code],
-        "events": [e for e in stored.events if e.jurisdiction_code == code],
+        "feature_values": stored.feature_values,
+        "observations": stored.observations,
+        "events": stored.events,
     }
 
 
