@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.models import Event, EventSource
@@ -17,6 +18,17 @@ async def _add(session: AsyncSession, row: Any) -> Any:
     session.add(row)
     await session.flush()
     return row
+
+
+async def vacate_region(session: AsyncSession, region: str = "africa") -> None:
+    """Move the bundled jurisdictions of `region` to another region, inside the test's
+    transaction, so that a test listing `region` sees only the lands it creates (the bundled
+    dataset has jurisdictions in every region)."""
+    other = "europe" if region != "europe" else "asia_pacific"
+    await session.execute(
+        update(Jurisdiction).where(Jurisdiction.region == region).values(region=other)
+    )
+    await session.flush()
 
 
 async def create_jurisdiction(

@@ -60,7 +60,7 @@ from tests.factories import (
     create_source,
 )
 
-CODES = ("ZA", "ZB", "ZC", "ZD")
+CODES = ("XA", "ZB", "ZC", "ZD")
 
 
 @contextmanager
@@ -127,30 +127,30 @@ async def world(session: AsyncSession) -> None:
 REQUESTS = [
     ("/v1/jurisdictions?region=africa", 1),
     ("/v1/jurisdictions?region=africa&has_feature=zz_flag", 2),
-    ("/v1/jurisdictions/ZA", 2),
-    ("/v1/jurisdictions/ZA/features", 2),
-    ("/v1/jurisdictions/ZA/features?history=true&format=csv", 2),
-    ("/v1/jurisdictions/ZA/metrics", 2),
-    ("/v1/jurisdictions/ZA/metrics?metrics=zz_firms,zz_flow&mrv=2&from=2023", 3),
-    ("/v1/jurisdictions/ZA/events?kind=law_effective", 2),
+    ("/v1/jurisdictions/XA", 2),
+    ("/v1/jurisdictions/XA/features", 2),
+    ("/v1/jurisdictions/XA/features?history=true&format=csv", 2),
+    ("/v1/jurisdictions/XA/metrics", 2),
+    ("/v1/jurisdictions/XA/metrics?metrics=zz_firms,zz_flow&mrv=2&from=2023", 3),
+    ("/v1/jurisdictions/XA/events?kind=law_effective", 2),
     ("/v1/features", 1),
     ("/v1/features/zz_flag", 1),
     ("/v1/features/zz_flag/values?history=true", 2),
-    ("/v1/features/zz_flag/values?jurisdictions=ZA,ZB,ZC", 3),
+    ("/v1/features/zz_flag/values?jurisdictions=XA,ZB,ZC", 3),
     ("/v1/metrics", 1),
     ("/v1/metrics/zz_firms", 1),
     ("/v1/metrics/zz_firms/observations", 2),
-    ("/v1/metrics/zz_flow/observations?jurisdictions=ZA,ZB&counterpart=ZC,ZD&mrv=1", 4),
+    ("/v1/metrics/zz_flow/observations?jurisdictions=XA,ZB&counterpart=ZC,ZD&mrv=1", 4),
     ("/v1/sources?q=zz-", 1),
     ("/v1/sources/zz-source-0", 1),
     ("/v1/events", 1),
-    ("/v1/events?jurisdictions=ZA,ZB,ZC,ZD&from=2023", 2),
+    ("/v1/events?jurisdictions=XA,ZB,ZC,ZD&from=2023", 2),
     ("/v1/changes", 1),
-    ("/v1/compare?jurisdictions=ZA,ZB,ZC,ZD", 1),
-    ("/v1/compare?jurisdictions=ZA,ZB&features=zz_flag,zz_rate&metrics=zz_firms", 1),
+    ("/v1/compare?jurisdictions=XA,ZB,ZC,ZD", 1),
+    ("/v1/compare?jurisdictions=XA,ZB&features=zz_flag,zz_rate&metrics=zz_firms", 1),
     ("/v1/indices", 1),
     ("/v1/indices/zz_index", 1),
-    ("/v1/indices/zz_index/scores?jurisdictions=ZA,ZB,ZC,ZD", 2),
+    ("/v1/indices/zz_index/scores?jurisdictions=XA,ZB,ZC,ZD", 2),
     ("/v1/jurisdictions/QQ", 1),
     ("/v1/features/zz_nope/values", 1),
     ("/v1/metrics/zz_nope", 1),
@@ -180,7 +180,7 @@ class TestStatementsPerRequest:
     async def test_scenario(self, client: AsyncClient, engine: AsyncEngine) -> None:
         body = {
             "index": "zz_index",
-            "jurisdiction": "ZA",
+            "jurisdiction": "XA",
             "jurisdictions": list(CODES),
             "overrides": [{"feature": "zz_flag", "value": False}],
         }

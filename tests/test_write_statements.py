@@ -57,7 +57,7 @@ def counted(engine: AsyncEngine) -> Iterator[list[str]]:
 @pytest.fixture
 async def auth(session: AsyncSession) -> dict[str, str]:
     await create_source(session, "zz-law")
-    land = await create_jurisdiction(session, "ZA", region="africa")
+    land = await create_jurisdiction(session, "XZ", region="africa")
     await create_feature(session, "zz_rate", value_type="percent", category="taxation")
     await create_metric(session, "zz_firms")
     del land
@@ -118,7 +118,7 @@ WRITES: list[tuple[str, str, str, Any]] = [
     (
         "feature value PUT",
         "PUT",
-        "/v1/jurisdictions/ZA/features/zz_rate",
+        "/v1/jurisdictions/XZ/features/zz_rate",
         lambda n: {
             "value": 10 + n,
             "valid_from": f"202{n}-01-01",
@@ -126,7 +126,7 @@ WRITES: list[tuple[str, str, str, Any]] = [
             "confidence": "verified",
         },
     ),
-    ("jurisdiction PATCH", "PATCH", "/v1/jurisdictions/ZA", lambda n: {"name": f"Z{n}"}),
+    ("jurisdiction PATCH", "PATCH", "/v1/jurisdictions/XZ", lambda n: {"name": f"Z{n}"}),
     (
         "100 observations POST",
         "POST",
@@ -134,7 +134,7 @@ WRITES: list[tuple[str, str, str, Any]] = [
         lambda n: {
             "observations": [
                 {
-                    "jurisdiction_code": "ZA",
+                    "jurisdiction_code": "XZ",
                     "period": f"{1900 + year}",
                     "value": n * 1000 + year,
                     "source_ids": ["zz-law"],

@@ -15,15 +15,15 @@ WRITES: list[dict[str, Any]] = [
     {
         "actor": "key_zz1",
         "entity": "jurisdiction",
-        "entity_key": "ZA",
+        "entity_key": "XA",
         "action": "create",
         "before": None,
-        "after": {"code": "ZA", "name": "Zedland"},
+        "after": {"code": "XA", "name": "Zedland"},
     },
     {
         "actor": "key_zz1",
         "entity": "feature_value",
-        "entity_key": "ZA:zz_flag:2024-01-01",
+        "entity_key": "XA:zz_flag:2024-01-01",
         "action": "create",
         "before": None,
         "after": {"value": True},
@@ -31,7 +31,7 @@ WRITES: list[dict[str, Any]] = [
     {
         "actor": "key_zz2",
         "entity": "jurisdiction",
-        "entity_key": "ZA",
+        "entity_key": "XA",
         "action": "update",
         "before": {"name": "Zedland"},
         "after": {"name": "Zedland Alpha"},
@@ -39,7 +39,7 @@ WRITES: list[dict[str, Any]] = [
     {
         "actor": "cli",
         "entity": "feature_value",
-        "entity_key": "ZA:zz_flag:2024-01-01",
+        "entity_key": "XA:zz_flag:2024-01-01",
         "action": "delete",
         "before": {"value": True},
         "after": None,
@@ -139,9 +139,9 @@ class TestListChanges:
             "after",
         ]
         assert [row[:1] + row[2:] for row in rows[1:]] == [
-            [str(changes[2]["id"]), "key_zz2", "jurisdiction", "ZA", "update"]
+            [str(changes[2]["id"]), "key_zz2", "jurisdiction", "XA", "update"]
             + ['{"name":"Zedland"}', '{"name":"Zedland Alpha"}'],
-            [str(changes[3]["id"]), "cli", "feature_value", "ZA:zz_flag:2024-01-01", "delete"]
+            [str(changes[3]["id"]), "cli", "feature_value", "XA:zz_flag:2024-01-01", "delete"]
             + ['{"value":true}', ""],
         ]
         assert [datetime.fromisoformat(row[1]) for row in rows[1:]] == [

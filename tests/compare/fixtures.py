@@ -1,12 +1,12 @@
 """A small world with hand-checkable numbers, shared by the compare, scores and scenario tests.
 
-    feature zz_retail (boolean, higher is better): ZA true, ZB true,
+    feature zz_retail (boolean, higher is better): XA true, ZB true,
             ZC false until 2023-01-01 then true
     feature zz_regime (enum licence 1.0 / registration 0.6 / none 0.0):
-            ZA licence, ZB registration, ZC none
-    feature zz_tax (percent, lower is better): ZA 10, ZB 20, ZC none
-    feature zz_note (text): ZA "sandbox since 2019"
-    metric  zz_firms (count, higher is better): ZA 2024 = 10; ZB 2023 = 5, 2024-Q2 = 7
+            XA licence, ZB registration, ZC none
+    feature zz_tax (percent, lower is better): XA 10, ZB 20, ZC none
+    feature zz_note (text): XA "sandbox since 2019"
+    metric  zz_firms (count, higher is better): XA 2024 = 10; ZB 2023 = 5, 2024-Q2 = 7
     metric  zz_flow (bilateral)
     index   zz_index: zz_regime enum_score 0.5, zz_tax minmax 0.25, zz_firms log_minmax 0.25
 All values from 2020-01-01 unless said.
@@ -36,11 +36,11 @@ REGIME = [
 
 @dataclass
 class World:
-    codes: str = "ZA,ZB,ZC"
+    codes: str = "XA,ZB,ZC"
 
 
 async def build_world(session: AsyncSession) -> World:
-    za = await create_jurisdiction(session, "ZA", name="Zedland A")
+    xa = await create_jurisdiction(session, "XA", name="Zedland A")
     zb = await create_jurisdiction(session, "ZB", name="Zedland B")
     zc = await create_jurisdiction(session, "ZC", name="Zedland C")
     law = await create_source(session, "zz-law")
@@ -58,7 +58,7 @@ async def build_world(session: AsyncSession) -> World:
         unit="percent",
     )
     note = await create_feature(session, "zz_note", value_type="text", category="innovation")
-    for land in (za, zb):
+    for land in (xa, zb):
         await create_feature_value(session, land, retail, True, sources=[law])
     await create_feature_value(session, zc, retail, False, valid_to=date(2023, 1, 1), sources=[law])
     await create_feature_value(
@@ -70,14 +70,14 @@ async def build_world(session: AsyncSession) -> World:
         sources=[news],
         confidence="reported",
     )
-    for land, value in ((za, "licence"), (zb, "registration"), (zc, "none")):
+    for land, value in ((xa, "licence"), (zb, "registration"), (zc, "none")):
         await create_feature_value(session, land, regime, value, sources=[law])
-    await create_feature_value(session, za, tax, 10, sources=[law])
+    await create_feature_value(session, xa, tax, 10, sources=[law])
     await create_feature_value(session, zb, tax, 20, sources=[law])
-    await create_feature_value(session, za, note, "sandbox since 2019", sources=[news])
+    await create_feature_value(session, xa, note, "sandbox since 2019", sources=[news])
     firms = await create_metric(session, "zz_firms")
     await create_metric(session, "zz_flow", unit="percent", bilateral=True)
-    await create_observation(session, za, firms, "2024", 10, sources=[law])
+    await create_observation(session, xa, firms, "2024", 10, sources=[law])
     await create_observation(session, zb, firms, "2023", 5, sources=[news])
     await create_observation(session, zb, firms, "2024-Q2", 7, sources=[news])
     await create_index(

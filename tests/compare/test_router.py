@@ -18,13 +18,13 @@ class TestCompareJurisdictions:
         await build_world(session)
         response = await client.get(
             "/v1/compare",
-            params={"jurisdictions": "za,ZB,zc", "features": FEATURES, "as_of": "2025-01-01"},
+            params={"jurisdictions": "xa,ZB,zc", "features": FEATURES, "as_of": "2025-01-01"},
         )
         assert response.status_code == 200
         body = response.json()
         assert body["as_of"] == "2025-01-01"
         assert body["jurisdictions"] == [
-            {"code": "ZA", "name": "Zedland A"},
+            {"code": "XA", "name": "Zedland A"},
             {"code": "ZB", "name": "Zedland B"},
             {"code": "ZC", "name": "Zedland C"},
         ]
@@ -39,11 +39,11 @@ class TestCompareJurisdictions:
         tax = _row(body, "features", "zz_tax")
         # Lower is better: min 10 -> 1.0, max 20 -> 0.0; ZC has no value (null, not 0).
         assert {c: v and v["score"] for c, v in tax["values"].items()} == {
-            "ZA": 1.0,
+            "XA": 1.0,
             "ZB": 0.0,
             "ZC": None,
         }
-        assert tax["values"]["ZA"] == {
+        assert tax["values"]["XA"] == {
             "value": 10,
             "score": 1.0,
             "valid_from": "2020-01-01",
@@ -52,24 +52,24 @@ class TestCompareJurisdictions:
             "source_ids": ["zz-law"],
             "note": None,
         }
-        assert (tax["leaders"], tax["differs"]) == (["ZA"], True)
+        assert (tax["leaders"], tax["differs"]) == (["XA"], True)
 
         regime = _row(body, "features", "zz_regime")
-        assert [regime["values"][c]["score"] for c in ("ZA", "ZB", "ZC")] == [1.0, 0.6, 0.0]
-        assert regime["leaders"] == ["ZA"]
+        assert [regime["values"][c]["score"] for c in ("XA", "ZB", "ZC")] == [1.0, 0.6, 0.0]
+        assert regime["leaders"] == ["XA"]
 
         retail = _row(body, "features", "zz_retail")
-        assert (retail["leaders"], retail["differs"]) == (["ZA", "ZB", "ZC"], False)
+        assert (retail["leaders"], retail["differs"]) == (["XA", "ZB", "ZC"], False)
 
         note = _row(body, "features", "zz_note")
-        assert note["values"]["ZA"]["score"] is None
+        assert note["values"]["XA"]["score"] is None
         assert (note["leaders"], note["differs"]) == ([], True)
 
         # Default metrics: those with data for the compared set.
         assert [m["key"] for m in body["metrics"]] == ["zz_firms"]
         firms = body["metrics"][0]
         assert firms["values"] == {
-            "ZA": {
+            "XA": {
                 "value": 10.0,
                 "period": "2024",
                 "confidence": "verified",
@@ -85,7 +85,7 @@ class TestCompareJurisdictions:
             },
             "ZC": None,
         }
-        assert firms["leaders"] == ["ZA"]
+        assert firms["leaders"] == ["XA"]
         assert [s["id"] for s in body["sources"]] == ["zz-law", "zz-news"]
 
     async def test_as_of_reads_what_was_in_force(
@@ -96,7 +96,7 @@ class TestCompareJurisdictions:
             await client.get(
                 "/v1/compare",
                 params={
-                    "jurisdictions": "ZA,ZB,ZC",
+                    "jurisdictions": "XA,ZB,ZC",
                     "features": "zz_retail",
                     "metrics": "zz_firms",
                     "as_of": "2022-12-31",
@@ -104,8 +104,8 @@ class TestCompareJurisdictions:
             )
         ).json()
         retail = body["features"][0]
-        assert [retail["values"][c]["value"] for c in ("ZA", "ZB", "ZC")] == [True, True, False]
-        assert (retail["leaders"], retail["differs"]) == (["ZA", "ZB"], True)
+        assert [retail["values"][c]["value"] for c in ("XA", "ZB", "ZC")] == [True, True, False]
+        assert (retail["leaders"], retail["differs"]) == (["XA", "ZB"], True)
         # The interval [2020-01-01, 2023-01-01) ends the day before; the next starts on it.
         on_the_day = (
             await client.get(
@@ -114,22 +114,22 @@ class TestCompareJurisdictions:
             )
         ).json()
         assert on_the_day["features"][0]["values"]["ZC"]["value"] is True
-        # Only observations whose period has ended by as_of: ZA's 2024 not yet, ZB's 2023.
+        # Only observations whose period has ended by as_of: XA's 2024 not yet, ZB's 2023.
         early = (
             await client.get(
                 "/v1/compare",
                 params={
-                    "jurisdictions": "ZA,ZB,ZC",
+                    "jurisdictions": "XA,ZB,ZC",
                     "metrics": "zz_firms",
                     "features": "zz_retail",
                     "as_of": "2024-03-01",
                 },
             )
         ).json()
-        assert body["metrics"][0]["values"] == {"ZA": None, "ZB": None, "ZC": None}
+        assert body["metrics"][0]["values"] == {"XA": None, "ZB": None, "ZC": None}
         assert body["metrics"][0]["leaders"] == []
         firms = early["metrics"][0]
-        assert firms["values"]["ZA"] is None
+        assert firms["values"]["XA"] is None
         assert firms["values"]["ZB"]["period"] == "2023"
         assert firms["leaders"] == ["ZB"]
 
@@ -139,7 +139,7 @@ class TestCompareJurisdictions:
             await client.get(
                 "/v1/compare",
                 params={
-                    "jurisdictions": "ZA,ZB",
+                    "jurisdictions": "XA,ZB",
                     "categories": "taxation,licensing",
                     "metrics": "zz_firms",
                 },
@@ -155,7 +155,7 @@ class TestCompareJurisdictions:
         response = await client.get(
             "/v1/compare",
             params={
-                "jurisdictions": "ZA,ZB,ZC",
+                "jurisdictions": "XA,ZB,ZC",
                 "features": "zz_tax,zz_retail",
                 "metrics": "zz_firms",
                 "as_of": "2025-01-01",
@@ -164,7 +164,7 @@ class TestCompareJurisdictions:
         )
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.text.splitlines() == [
-            "kind,key,name,unit,ZA,ZB,ZC",
+            "kind,key,name,unit,XA,ZB,ZC",
             "feature,zz_retail,Zz retail,,true,true,true",
             "feature,zz_tax,Zz tax,percent,10,20,",
             "metric,zz_firms,Zz firms,count,10.0,7.0,",
@@ -174,7 +174,7 @@ class TestCompareJurisdictions:
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
         await build_world(session)
-        body = assert_problem(await client.get("/v1/compare?jurisdictions=ZA,QQ,QX"), 404)
+        body = assert_problem(await client.get("/v1/compare?jurisdictions=XA,QQ,QX"), 404)
         assert body["detail"] == "No jurisdiction with code 'QQ', 'QX'."
 
     async def test_unknown_feature_or_metric_is_404(
@@ -182,10 +182,10 @@ class TestCompareJurisdictions:
     ) -> None:
         await build_world(session)
         body = assert_problem(
-            await client.get("/v1/compare?jurisdictions=ZA,ZB&features=zz_tax,nope"), 404
+            await client.get("/v1/compare?jurisdictions=XA,ZB&features=zz_tax,nope"), 404
         )
         assert body["detail"] == "No feature with key 'nope'."
-        body = assert_problem(await client.get("/v1/compare?jurisdictions=ZA,ZB&metrics=nada"), 404)
+        body = assert_problem(await client.get("/v1/compare?jurisdictions=XA,ZB&metrics=nada"), 404)
         assert body["detail"] == "No metric with key 'nada'."
 
     async def test_parameter_errors_are_422(
@@ -193,16 +193,16 @@ class TestCompareJurisdictions:
     ) -> None:
         await build_world(session)
         cases = {
-            "jurisdictions=ZA": ["query", "jurisdictions"],
+            "jurisdictions=XA": ["query", "jurisdictions"],
             "jurisdictions=" + ",".join(f"Z{chr(65 + i // 26)}{i}" for i in range(51)): [
                 "query",
                 "jurisdictions",
             ],
-            "jurisdictions=ZA,ZB&features=zz_tax&categories=taxation": ["query", "categories"],
-            "jurisdictions=ZA,ZB&categories=weather": ["query", "categories"],
-            "jurisdictions=ZA,ZB&metrics=zz_flow": ["query", "metrics"],
-            "jurisdictions=ZA,ZB&as_of=2024-13-01": ["query", "as_of"],
-            "jurisdictions=ZA,not a code": ["query", "jurisdictions"],
+            "jurisdictions=XA,ZB&features=zz_tax&categories=taxation": ["query", "categories"],
+            "jurisdictions=XA,ZB&categories=weather": ["query", "categories"],
+            "jurisdictions=XA,ZB&metrics=zz_flow": ["query", "metrics"],
+            "jurisdictions=XA,ZB&as_of=2024-13-01": ["query", "as_of"],
+            "jurisdictions=XA,not a code": ["query", "jurisdictions"],
         }
         for query, loc in cases.items():
             body = assert_problem(await client.get(f"/v1/compare?{query}"), 422)

@@ -25,10 +25,10 @@ def event(slug: str, code: str, day: str, kind: str, **fields: Any) -> dict[str,
 # In timeline order: by date, then id (three events share 2023-06-01, across jurisdictions).
 CONSULTATION = event("zb-consultation", "ZB", "2022-11-15", "consultation")
 ENACTED = event(
-    "za-act-enacted", "ZA", "2023-03-01", "law_enacted", source_ids=["zz-gazette", "zz-law"]
+    "xa-act-enacted", "XA", "2023-03-01", "law_enacted", source_ids=["zz-gazette", "zz-law"]
 )
-EFFECTIVE = event("za-act-effective", "ZA", "2023-06-01", "law_effective")
-EXIT = event("za-exit", "ZA", "2023-06-01", "market_exit")
+EFFECTIVE = event("xa-act-effective", "XA", "2023-06-01", "law_effective")
+EXIT = event("xa-exit", "XA", "2023-06-01", "market_exit")
 ENTRY = event("zb-a-entry", "ZB", "2023-06-01", "market_entry")
 LICENCE = event("zb-licence", "ZB", "2024-01-10", "licence_granted")
 TIMELINE = [CONSULTATION, ENACTED, EFFECTIVE, EXIT, ENTRY, LICENCE]
@@ -36,7 +36,7 @@ TIMELINE = [CONSULTATION, ENACTED, EFFECTIVE, EXIT, ENTRY, LICENCE]
 
 @pytest.fixture
 async def timeline(session: AsyncSession) -> None:
-    lands = {code: await create_jurisdiction(session, code) for code in ("ZA", "ZB", "ZC")}
+    lands = {code: await create_jurisdiction(session, code) for code in ("XA", "ZB", "ZC")}
     sources = {slug: await create_source(session, slug) for slug in ("zz-law", "zz-gazette")}
     for row in reversed(TIMELINE):
         await create_event(
@@ -53,13 +53,13 @@ async def timeline(session: AsyncSession) -> None:
 @pytest.mark.usefixtures("timeline")
 class TestListEvents:
     async def test_by_date_then_id(self, client: AsyncClient) -> None:
-        response = await client.get("/v1/events?jurisdictions=ZA,zb")
+        response = await client.get("/v1/events?jurisdictions=XA,zb")
         assert response.status_code == 200
         assert response.json() == {"items": TIMELINE, "next_cursor": None}
         assert "link" not in response.headers
 
     async def test_jurisdictions_filter(self, client: AsyncClient) -> None:
-        response = await client.get("/v1/events?jurisdictions=ZA")
+        response = await client.get("/v1/events?jurisdictions=XA")
         assert response.json()["items"] == [ENACTED, EFFECTIVE, EXIT]
         none = await client.get("/v1/events?jurisdictions=ZC")
         assert none.json() == {"items": [], "next_cursor": None}
@@ -68,7 +68,7 @@ class TestListEvents:
     async def test_pages_to_the_end_through_ties(
         self, client: AsyncClient, limit: int, pages: int
     ) -> None:
-        items, walked = await walk_pages(client, f"/v1/events?jurisdictions=ZA,ZB&limit={limit}")
+        items, walked = await walk_pages(client, f"/v1/events?jurisdictions=XA,ZB&limit={limit}")
         assert items == TIMELINE
         assert walked == pages
 
@@ -87,12 +87,12 @@ class TestListEvents:
     async def test_from_and_to_are_inclusive(
         self, client: AsyncClient, params: str, expected: list[dict[str, Any]]
     ) -> None:
-        response = await client.get(f"/v1/events?jurisdictions=ZA,ZB&{params}")
+        response = await client.get(f"/v1/events?jurisdictions=XA,ZB&{params}")
         assert response.json()["items"] == expected
 
     async def test_kind_is_repeatable(self, client: AsyncClient) -> None:
         response = await client.get(
-            "/v1/events?jurisdictions=ZA,ZB&kind=market_exit&kind=consultation&kind=market_entry"
+            "/v1/events?jurisdictions=XA,ZB&kind=market_exit&kind=consultation&kind=market_entry"
         )
         assert response.json()["items"] == [CONSULTATION, EXIT, ENTRY]
 
@@ -107,11 +107,11 @@ class TestListEvents:
         assert [e["loc"] for e in body["errors"]] == [["query", "kind", 1]]
 
     async def test_unknown_jurisdiction_is_404_naming_it(self, client: AsyncClient) -> None:
-        body = assert_problem(await client.get("/v1/events?jurisdictions=ZA,QQ"), 404)
+        body = assert_problem(await client.get("/v1/events?jurisdictions=XA,QQ"), 404)
         assert body["detail"] == "No jurisdiction with code 'QQ'."
 
     async def test_malformed_jurisdiction_is_422(self, client: AsyncClient) -> None:
-        body = assert_problem(await client.get("/v1/events?jurisdictions=ZA,ZB-"), 422)
+        body = assert_problem(await client.get("/v1/events?jurisdictions=XA,ZB-"), 422)
         assert body["errors"] == [
             {"loc": ["query", "jurisdictions"], "msg": "Invalid code 'ZB-'", "type": "code"}
         ]
@@ -135,24 +135,24 @@ class TestListEvents:
         assert body["detail"] == "from is after to"
 
     async def test_csv(self, client: AsyncClient) -> None:
-        rows = csv_rows(await client.get("/v1/events?jurisdictions=ZA&format=csv"))
+        rows = csv_rows(await client.get("/v1/events?jurisdictions=XA&format=csv"))
         assert rows == [
             ["id", "jurisdiction_code", "date", "kind", "title", "summary", "source_ids"],
-            ["za-act-enacted", "ZA", "2023-03-01", "law_enacted", "Title of za-act-enacted"]
+            ["xa-act-enacted", "XA", "2023-03-01", "law_enacted", "Title of xa-act-enacted"]
             + ["", "zz-gazette;zz-law"],
-            ["za-act-effective", "ZA", "2023-06-01", "law_effective", "Title of za-act-effective"]
+            ["xa-act-effective", "XA", "2023-06-01", "law_effective", "Title of xa-act-effective"]
             + ["", ""],
-            ["za-exit", "ZA", "2023-06-01", "market_exit", "Title of za-exit", "", ""],
+            ["xa-exit", "XA", "2023-06-01", "market_exit", "Title of xa-exit", "", ""],
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient) -> None:
-        await assert_not_modified(client, "/v1/events?jurisdictions=ZA,ZB&kind=market_exit")
+        await assert_not_modified(client, "/v1/events?jurisdictions=XA,ZB&kind=market_exit")
 
     async def test_whole_timeline_is_in_date_order(self, client: AsyncClient) -> None:
         items, _ = await walk_pages(client, "/v1/events?limit=500")
         keys = [(item["date"], item["id"]) for item in items]
         assert keys == sorted(set(keys))
-        assert [item for item in items if item["jurisdiction_code"] in ("ZA", "ZB")] == TIMELINE
+        assert [item for item in items if item["jurisdiction_code"] in ("XA", "ZB")] == TIMELINE
 
 
 @pytest.mark.usefixtures("timeline")
@@ -163,17 +163,17 @@ class TestListJurisdictionEvents:
         assert response.json() == {"items": [CONSULTATION, ENTRY, LICENCE], "next_cursor": None}
 
     async def test_pages_to_the_end(self, client: AsyncClient) -> None:
-        items, pages = await walk_pages(client, "/v1/jurisdictions/ZA/events?limit=2")
+        items, pages = await walk_pages(client, "/v1/jurisdictions/XA/events?limit=2")
         assert items == [ENACTED, EFFECTIVE, EXIT]
         assert pages == 2
 
     async def test_from_to_and_kind(self, client: AsyncClient) -> None:
         response = await client.get(
-            "/v1/jurisdictions/ZA/events?from=2023-06-01&to=2023-Q4&kind=market_exit"
+            "/v1/jurisdictions/XA/events?from=2023-06-01&to=2023-Q4&kind=market_exit"
         )
         assert response.json()["items"] == [EXIT]
         kinds = await client.get(
-            "/v1/jurisdictions/ZA/events?kind=law_enacted&kind=law_effective&to=2023-05"
+            "/v1/jurisdictions/XA/events?kind=law_enacted&kind=law_effective&to=2023-05"
         )
         assert kinds.json()["items"] == [ENACTED]
 
@@ -187,7 +187,7 @@ class TestListJurisdictionEvents:
 
     async def test_from_after_to_is_422(self, client: AsyncClient) -> None:
         body = assert_problem(
-            await client.get("/v1/jurisdictions/ZA/events?from=2024&to=2023"), 422
+            await client.get("/v1/jurisdictions/XA/events?from=2024&to=2023"), 422
         )
         assert body["detail"] == "from is after to"
 

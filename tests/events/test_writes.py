@@ -12,8 +12,8 @@ from tests.keys.helpers import assert_created, bearer, changes_since, create_api
 from tests.test_errors import assert_problem
 
 EVENT: dict[str, Any] = {
-    "id": "za-2024-act",
-    "jurisdiction_code": "ZA",
+    "id": "xa-2024-act",
+    "jurisdiction_code": "XA",
     "date": "2024-06-01",
     "kind": "law_effective",
     "title": "Virtual Assets Act in force",
@@ -34,13 +34,13 @@ def auth(key: KeyCreated) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 async def land(session: AsyncSession) -> None:
-    await create_jurisdiction(session, "ZA")
+    await create_jurisdiction(session, "XA")
     await create_source(session, "zz-law")
     await create_source(session, "zz-news", kind="news")
 
 
 async def _events(client: AsyncClient) -> list[dict[str, Any]]:
-    response = await client.get("/v1/events", params={"jurisdictions": "ZA"})
+    response = await client.get("/v1/events", params={"jurisdictions": "XA"})
     assert response.status_code == 200
     items: list[dict[str, Any]] = response.json()["items"]
     return items
@@ -53,22 +53,22 @@ class TestCreateEvent:
         since = await last_change_id(session)
         response = await client.post(
             "/v1/events",
-            json={**EVENT, "jurisdiction_code": "za", "source_ids": ["zz-news", "zz-law"]},
+            json={**EVENT, "jurisdiction_code": "xa", "source_ids": ["zz-news", "zz-law"]},
             headers=auth,
         )
         assert response.status_code == 201
-        assert response.headers["location"] == "/v1/events?jurisdictions=ZA"
+        assert response.headers["location"] == "/v1/events?jurisdictions=XA"
         stored = {**EVENT, "source_ids": ["zz-law", "zz-news"]}
         assert response.json() == stored
         assert await _events(client) == [stored]
-        timeline = (await client.get("/v1/jurisdictions/ZA/events")).json()["items"]
+        timeline = (await client.get("/v1/jurisdictions/XA/events")).json()["items"]
         assert timeline == [stored]
         await assert_created(
             client,
             since,
             actor=key.id,
             entity="event",
-            entity_key="za-2024-act",
+            entity_key="xa-2024-act",
             after=stored,
         )
 
@@ -78,10 +78,10 @@ class TestCreateEvent:
         await client.post("/v1/events", json=EVENT, headers=auth)
         since = await last_change_id(session)
         response = await client.post(
-            "/v1/events", json={**EVENT, "id": "ZA-2024-ACT", "title": "Other"}, headers=auth
+            "/v1/events", json={**EVENT, "id": "XA-2024-ACT", "title": "Other"}, headers=auth
         )
         body = assert_problem(response, 409)
-        assert body["detail"] == "An event with id 'za-2024-act' already exists."
+        assert body["detail"] == "An event with id 'xa-2024-act' already exists."
         assert [e["title"] for e in await _events(client)] == [EVENT["title"]]
         assert await changes_since(client, since) == []
 
@@ -94,7 +94,7 @@ class TestCreateEvent:
             ({"kind": "rumour"}, ["body", "kind"], 422),
             ({"date": "2024-06-31"}, ["body", "date"], 422),
             ({"title": ""}, ["body", "title"], 422),
-            ({"id": "za 2024 act"}, ["body", "id"], 422),
+            ({"id": "xa 2024 act"}, ["body", "id"], 422),
             ({"jurisdiction_code": "Z"}, ["body", "jurisdiction_code"], 422),
             ({"extra": True}, ["body", "extra"], 422),
         ],

@@ -22,11 +22,11 @@ REGIMES = [
 
 
 async def _regime_history(session: AsyncSession) -> tuple[Jurisdiction, Jurisdiction]:
-    """ZA: `none` in [2019-01-01, 2023-06-01), then `licence`; ZB: `registration` since 2021.
+    """XA: `none` in [2019-01-01, 2023-06-01), then `licence`; ZB: `registration` since 2021.
 
-    Only ZA and ZB hold values of `zz_regime`, so its lists are fully known.
+    Only XA and ZB hold values of `zz_regime`, so its lists are fully known.
     """
-    za = await create_jurisdiction(session, "ZA", name="Zedland Alpha")
+    xa = await create_jurisdiction(session, "XA", name="Zedland Alpha")
     zb = await create_jurisdiction(session, "ZB", name="Zedland Beta")
     gazette = await create_source(session, "zz-gazette")
     law = await create_source(session, "zz-law")
@@ -35,7 +35,7 @@ async def _regime_history(session: AsyncSession) -> tuple[Jurisdiction, Jurisdic
     )
     await create_feature_value(
         session,
-        za,
+        xa,
         regime,
         "none",
         valid_from=date(2019, 1, 1),
@@ -44,7 +44,7 @@ async def _regime_history(session: AsyncSession) -> tuple[Jurisdiction, Jurisdic
     )
     await create_feature_value(
         session,
-        za,
+        xa,
         regime,
         "licence",
         valid_from=date(2023, 6, 1),
@@ -59,7 +59,7 @@ async def _regime_history(session: AsyncSession) -> tuple[Jurisdiction, Jurisdic
         valid_from=date(2021, 1, 1),
         confidence="reported",
     )
-    return za, zb
+    return xa, zb
 
 
 def _value(code: str, value: str, valid_from: str, **fields: Any) -> dict[str, Any]:
@@ -79,9 +79,9 @@ def _value(code: str, value: str, valid_from: str, **fields: Any) -> dict[str, A
     } | fields
 
 
-ZA_NONE = _value("ZA", "none", "2019-01-01", valid_to="2023-06-01", source_ids=["zz-gazette"])
+ZA_NONE = _value("XA", "none", "2019-01-01", valid_to="2023-06-01", source_ids=["zz-gazette"])
 ZA_LICENCE = _value(
-    "ZA", "licence", "2023-06-01", source_ids=["zz-gazette", "zz-law"], note="Licensing in force."
+    "XA", "licence", "2023-06-01", source_ids=["zz-gazette", "zz-law"], note="Licensing in force."
 )
 ZB_REGISTRATION = _value("ZB", "registration", "2021-01-01", confidence="reported")
 
@@ -225,11 +225,11 @@ class TestListFeatureValues:
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
         today = datetime.now(UTC).date()
-        za = await create_jurisdiction(session, "ZA")
+        xa = await create_jurisdiction(session, "XA")
         flag = await create_feature(session, "zz_flag")
-        await create_feature_value(session, za, flag, False, valid_to=today)
-        await create_feature_value(session, za, flag, True, valid_from=today)
-        for url in ("/v1/features/zz_flag/values", "/v1/jurisdictions/ZA/features"):
+        await create_feature_value(session, xa, flag, False, valid_to=today)
+        await create_feature_value(session, xa, flag, True, valid_from=today)
+        for url in ("/v1/features/zz_flag/values", "/v1/jurisdictions/XA/features"):
             items = (await client.get(url)).json()["items"]
             assert [(v["value"], v["valid_from"], v["valid_to"]) for v in items] == [
                 (True, today.isoformat(), None)
@@ -271,7 +271,7 @@ class TestListFeatureValues:
     ) -> None:
         await _regime_history(session)
         body = assert_problem(
-            await client.get("/v1/features/zz_regime/values?jurisdictions=ZA,QQ,QR"), 404
+            await client.get("/v1/features/zz_regime/values?jurisdictions=XA,QQ,QR"), 404
         )
         assert body["detail"] == "No jurisdiction with code 'QQ', 'QR'."
 
@@ -280,7 +280,7 @@ class TestListFeatureValues:
     ) -> None:
         await _regime_history(session)
         body = assert_problem(
-            await client.get("/v1/features/zz_regime/values?jurisdictions=ZA,1x"), 422
+            await client.get("/v1/features/zz_regime/values?jurisdictions=XA,1x"), 422
         )
         assert body["detail"] == "jurisdictions: not jurisdiction codes: 1X"
         assert body["errors"] == [
@@ -309,8 +309,8 @@ class TestListFeatureValues:
         assert response.text.splitlines() == [
             "jurisdiction_code,feature_key,category,value_type,value,score,valid_from,valid_to,"
             "confidence,source_ids,note",
-            "ZA,zz_regime,licensing,enum,none,0.0,2019-01-01,2023-06-01,verified,zz-gazette,",
-            "ZA,zz_regime,licensing,enum,licence,1.0,2023-06-01,,verified,zz-gazette;zz-law,"
+            "XA,zz_regime,licensing,enum,none,0.0,2019-01-01,2023-06-01,verified,zz-gazette,",
+            "XA,zz_regime,licensing,enum,licence,1.0,2023-06-01,,verified,zz-gazette;zz-law,"
             "Licensing in force.",
             "ZB,zz_regime,licensing,enum,registration,0.5,2021-01-01,,reported,,",
         ]
@@ -322,21 +322,21 @@ class TestListFeatureValues:
 
 class TestListJurisdictionFeatures:
     async def _land(self, session: AsyncSession) -> None:
-        za = await create_jurisdiction(session, "ZA")
+        xa = await create_jurisdiction(session, "XA")
         flag = await create_feature(session, "zz_flag", category="innovation")
         rate = await create_feature(
             session, "zz_rate", value_type="percent", category="taxation", higher_is_better=False
         )
         await create_feature_value(
-            session, za, flag, False, valid_from=date(2020, 1, 1), valid_to=date(2024, 1, 1)
+            session, xa, flag, False, valid_from=date(2020, 1, 1), valid_to=date(2024, 1, 1)
         )
-        await create_feature_value(session, za, flag, True, valid_from=date(2024, 1, 1))
-        await create_feature_value(session, za, rate, 16.5, valid_from=date(2022, 4, 1))
+        await create_feature_value(session, xa, flag, True, valid_from=date(2024, 1, 1))
+        await create_feature_value(session, xa, rate, 16.5, valid_from=date(2022, 4, 1))
 
     @staticmethod
     def _flag(value: bool, valid_from: str, valid_to: str | None = None) -> dict[str, Any]:
         return {
-            "jurisdiction_code": "ZA",
+            "jurisdiction_code": "XA",
             "feature_key": "zz_flag",
             "category": "innovation",
             "value_type": "boolean",
@@ -350,7 +350,7 @@ class TestListJurisdictionFeatures:
         }
 
     RATE = {
-        "jurisdiction_code": "ZA",
+        "jurisdiction_code": "XA",
         "feature_key": "zz_rate",
         "category": "taxation",
         "value_type": "percent",
@@ -367,7 +367,7 @@ class TestListJurisdictionFeatures:
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
         await self._land(session)
-        response = await client.get("/v1/jurisdictions/za/features")
+        response = await client.get("/v1/jurisdictions/xa/features")
         assert response.status_code == 200
         assert response.json() == {
             "items": [self._flag(True, "2024-01-01"), self.RATE],
@@ -378,23 +378,23 @@ class TestListJurisdictionFeatures:
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
         await self._land(session)
-        before = await client.get("/v1/jurisdictions/ZA/features?as_of=2023-12-31")
+        before = await client.get("/v1/jurisdictions/XA/features?as_of=2023-12-31")
         assert before.json()["items"] == [self._flag(False, "2020-01-01", "2024-01-01"), self.RATE]
-        on = await client.get("/v1/jurisdictions/ZA/features?as_of=2024-01-01")
+        on = await client.get("/v1/jurisdictions/XA/features?as_of=2024-01-01")
         assert on.json()["items"] == [self._flag(True, "2024-01-01"), self.RATE]
-        earlier = await client.get("/v1/jurisdictions/ZA/features?as_of=2022-03-31")
+        earlier = await client.get("/v1/jurisdictions/XA/features?as_of=2022-03-31")
         assert earlier.json()["items"] == [self._flag(False, "2020-01-01", "2024-01-01")]
 
     async def test_category_filter(self, client: AsyncClient, session: AsyncSession) -> None:
         await self._land(session)
-        response = await client.get("/v1/jurisdictions/ZA/features?category=taxation")
+        response = await client.get("/v1/jurisdictions/XA/features?category=taxation")
         assert response.json()["items"] == [self.RATE]
 
     async def test_history_pages_to_the_end(
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
         await self._land(session)
-        items, pages = await walk_pages(client, "/v1/jurisdictions/ZA/features?history=1&limit=2")
+        items, pages = await walk_pages(client, "/v1/jurisdictions/XA/features?history=1&limit=2")
         assert items == [
             self._flag(False, "2020-01-01", "2024-01-01"),
             self._flag(True, "2024-01-01"),
@@ -410,18 +410,18 @@ class TestListJurisdictionFeatures:
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
         await self._land(session)
-        body = assert_problem(await client.get("/v1/jurisdictions/ZA/features?category=x"), 422)
+        body = assert_problem(await client.get("/v1/jurisdictions/XA/features?category=x"), 422)
         assert [e["loc"] for e in body["errors"]] == [["query", "category"]]
 
     async def test_csv(self, client: AsyncClient, session: AsyncSession) -> None:
         await self._land(session)
-        response = await client.get("/v1/jurisdictions/ZA/features?format=csv")
+        response = await client.get("/v1/jurisdictions/XA/features?format=csv")
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.text.splitlines()[1:] == [
-            "ZA,zz_flag,innovation,boolean,true,1.0,2024-01-01,,verified,,",
-            "ZA,zz_rate,taxation,percent,16.5,,2022-04-01,,verified,,",
+            "XA,zz_flag,innovation,boolean,true,1.0,2024-01-01,,verified,,",
+            "XA,zz_rate,taxation,percent,16.5,,2022-04-01,,verified,,",
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient, session: AsyncSession) -> None:
         await self._land(session)
-        await assert_not_modified(client, "/v1/jurisdictions/ZA/features")
+        await assert_not_modified(client, "/v1/jurisdictions/XA/features")

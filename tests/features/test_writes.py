@@ -29,7 +29,7 @@ FEATURE: dict[str, Any] = {
     "higher_is_better": True,
     "description": "Retail investors may trade.",
 }
-VALUE_PATH = "/v1/jurisdictions/ZA/features/zz_retail"
+VALUE_PATH = "/v1/jurisdictions/XA/features/zz_retail"
 
 
 @pytest.fixture
@@ -59,8 +59,8 @@ def interval(body: dict[str, Any]) -> tuple[Any, str, str | None]:
 
 @pytest.fixture
 async def land(session: AsyncSession) -> None:
-    """ZA, the source zz-law and a boolean feature zz_retail without values."""
-    await create_jurisdiction(session, "ZA")
+    """XA, the source zz-law and a boolean feature zz_retail without values."""
+    await create_jurisdiction(session, "XA")
     await create_source(session, "zz-law")
     await create_feature(session, "zz_retail")
 
@@ -190,10 +190,10 @@ class TestPutFeature:
     async def test_redefinition_must_fit_stored_values(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
     ) -> None:
-        za = await create_jurisdiction(session, "ZA")
+        xa = await create_jurisdiction(session, "XA")
         law = await create_source(session, "zz-law")
         feature = await create_feature(session, "zz_retail")
-        await create_feature_value(session, za, feature, True, sources=[law])
+        await create_feature_value(session, xa, feature, True, sources=[law])
         since = await last_change_id(session)
         enum = {
             **FEATURE,
@@ -206,7 +206,7 @@ class TestPutFeature:
         assert body["errors"] == [
             {
                 "loc": ["body", "value_type"],
-                "msg": "the stored value of ZA from 2020-01-01 no longer fits: "
+                "msg": "the stored value of XA from 2020-01-01 no longer fits: "
                 "True is not one of the allowed values ['yes']",
                 "type": "invalid",
             }
@@ -217,12 +217,12 @@ class TestPutFeature:
     async def test_redefinition_that_fits_stored_values_is_accepted(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
     ) -> None:
-        za = await create_jurisdiction(session, "ZA")
+        xa = await create_jurisdiction(session, "XA")
         regime = await create_feature(
             session, "zz_regime", value_type="enum", category="licensing", allowed_values=REGIME
         )
         law = await create_source(session, "zz-law")
-        await create_feature_value(session, za, regime, "none", sources=[law])
+        await create_feature_value(session, xa, regime, "none", sources=[law])
         options = [*REGIME, {"value": "sandbox", "label": "Sandbox", "score": 0.8}]
         response = await client.put(
             "/v1/features/zz_regime",
@@ -259,13 +259,13 @@ class TestSetJurisdictionFeature:
     ) -> None:
         since = await last_change_id(session)
         response = await client.put(
-            "/v1/jurisdictions/za/features/ZZ_RETAIL",
+            "/v1/jurisdictions/xa/features/ZZ_RETAIL",
             json=value(True, "2020-01-01", note="Act in force.", source_ids=["zz-law", "zz-law"]),
             headers=auth,
         )
         assert response.status_code == 201
         stored = {
-            "jurisdiction_code": "ZA",
+            "jurisdiction_code": "XA",
             "feature_key": "zz_retail",
             "category": "market_access",
             "value_type": "boolean",
@@ -278,7 +278,7 @@ class TestSetJurisdictionFeature:
             "confidence": "verified",
         }
         assert response.json() == {
-            "jurisdiction_code": "ZA",
+            "jurisdiction_code": "XA",
             "feature_key": "zz_retail",
             "in_force": stored,
             "history": [stored],
@@ -289,10 +289,10 @@ class TestSetJurisdictionFeature:
             since,
             actor=key.id,
             entity="feature_value",
-            entity_key="ZA:zz_retail",
+            entity_key="XA:zz_retail",
             after=[
                 {
-                    "jurisdiction_code": "ZA",
+                    "jurisdiction_code": "XA",
                     "feature_key": "zz_retail",
                     "value": True,
                     "valid_from": "2020-01-01",
@@ -333,10 +333,10 @@ class TestSetJurisdictionFeature:
             ("2024-03-14", [(True, "2022-07-01", "2024-03-15")]),
             ("2024-03-15", [(False, "2024-03-15", None)]),
         ):
-            by_land = await client.get("/v1/jurisdictions/ZA/features", params={"as_of": as_of})
+            by_land = await client.get("/v1/jurisdictions/XA/features", params={"as_of": as_of})
             assert [interval(v) for v in by_land.json()["items"]] == expected, as_of
             by_feature = await client.get(
-                "/v1/features/zz_retail/values", params={"as_of": as_of, "jurisdictions": "ZA"}
+                "/v1/features/zz_retail/values", params={"as_of": as_of, "jurisdictions": "XA"}
             )
             assert [interval(v) for v in by_feature.json()["items"]] == expected, as_of
 
@@ -350,12 +350,12 @@ class TestSetJurisdictionFeature:
         assert {k: change[k] for k in ("actor", "entity", "entity_key", "action")} == {
             "actor": key.id,
             "entity": "feature_value",
-            "entity_key": "ZA:zz_retail",
+            "entity_key": "XA:zz_retail",
             "action": "update",
         }
 
         def record(v: bool, start: str, end: str | None) -> dict[str, Any]:
-            return {"jurisdiction_code": "ZA", "feature_key": "zz_retail"} | value(
+            return {"jurisdiction_code": "XA", "feature_key": "zz_retail"} | value(
                 v, start, valid_to=end
             )
 
@@ -387,7 +387,7 @@ class TestSetJurisdictionFeature:
             )
             body = assert_problem(response, 409)
             assert body["detail"] == (
-                "An interval of zz_retail for ZA already starts on 2020-01-01; history is not "
+                "An interval of zz_retail for XA already starts on 2020-01-01; history is not "
                 "overwritten: use a later valid_from."
             )
         history = (await client.get(VALUE_PATH)).json()["history"]
@@ -537,7 +537,7 @@ class TestSetJurisdictionFeature:
             allowed_values=REGIME if value_type == "enum" else None,
         )
         since = await last_change_id(session)
-        path = "/v1/jurisdictions/ZA/features/zz_typed"
+        path = "/v1/jurisdictions/XA/features/zz_typed"
         response = await client.put(path, json=value(bad, "2020-01-01"), headers=auth)
         body = assert_problem(response, 422)
         assert [e["loc"] for e in body["errors"]] == [["body", "value"]]
@@ -570,7 +570,7 @@ class TestSetJurisdictionFeature:
             value_type=value_type,
             allowed_values=REGIME if value_type == "enum" else None,
         )
-        path = "/v1/jurisdictions/ZA/features/zz_typed"
+        path = "/v1/jurisdictions/XA/features/zz_typed"
         response = await client.put(path, json=value(good, "2020-01-01"), headers=auth)
         assert response.status_code == 201
         assert response.json()["in_force"]["value"] == stored
@@ -579,7 +579,7 @@ class TestSetJurisdictionFeature:
         ("path", "status", "detail"),
         [
             ("/v1/jurisdictions/ZQ/features/zz_retail", 404, "No jurisdiction with code 'ZQ'."),
-            ("/v1/jurisdictions/ZA/features/zz_nope", 404, "No feature with key 'zz_nope'."),
+            ("/v1/jurisdictions/XA/features/zz_nope", 404, "No feature with key 'zz_nope'."),
         ],
     )
     async def test_unknown_code_or_key_is_404(

@@ -249,7 +249,7 @@ class TestImportJson:
 class TestImportCsv:
     @pytest.fixture(autouse=True)
     async def world(self, session: AsyncSession) -> None:
-        await create_jurisdiction(session, "ZA")
+        await create_jurisdiction(session, "XA")
         await create_source(session, "zz-law")
         await create_metric(session, "zz_firms")
 
@@ -259,8 +259,8 @@ class TestImportCsv:
         since = await last_change_id(session)
         text = (
             f"{CSV_HEADER}\n"
-            "ZA,zz_firms,2024,10,,zz-law,verified,\n"
-            'ZA,zz_firms,2025-Q1,12.5,,zz-law,reported,"As reported, roughly."\n'
+            "XA,zz_firms,2024,10,,zz-law,verified,\n"
+            'XA,zz_firms,2025-Q1,12.5,,zz-law,reported,"As reported, roughly."\n'
         )
         response = await client.post(
             "/v1/imports",
@@ -297,8 +297,8 @@ class TestImportCsv:
         since = await last_change_id(session)
         text = (
             f"{CSV_HEADER}\n"
-            "ZA,zz_firms,2024,10,,zz-law,verified,\n"
-            "ZA,zz_firms,2025,lots,,zz-law,verified,\n"
+            "XA,zz_firms,2024,10,,zz-law,verified,\n"
+            "XA,zz_firms,2025,lots,,zz-law,verified,\n"
         )
         response = await client.post(
             "/v1/imports", content=text.encode(), headers={**auth, "content-type": "text/csv"}

@@ -2,7 +2,7 @@
 
 zz_index = zz_regime (enum_score, 0.5) + zz_tax (minmax, lower is better, 0.25)
          + zz_firms (log_minmax, 0.25), as of 2025-01-01:
-  ZA: regime licence 1.0; tax 10 -> (20-10)/(20-10) = 1.0; firms ln(11) is the max -> 1.0
+  XA: regime licence 1.0; tax 10 -> (20-10)/(20-10) = 1.0; firms ln(11) is the max -> 1.0
       score = 100 * (0.5*1 + 0.25*1 + 0.25*1) / 1.0 = 100
   ZB: regime registration 0.6; tax 20 -> 0.0; firms ln(8) is the min -> 0.0
       score = 100 * (0.5*0.6) / 1.0 = 30
@@ -21,7 +21,7 @@ from tests.factories import create_feature_value, create_jurisdiction
 from tests.test_errors import assert_problem
 
 URL = "/v1/indices/zz_index/scores"
-BASE = {"jurisdictions": "ZA,ZB,ZC", "as_of": "2025-01-01"}
+BASE = {"jurisdictions": "XA,ZB,ZC", "as_of": "2025-01-01"}
 
 
 def _ranking(body: dict) -> list[tuple]:  # type: ignore[type-arg]
@@ -39,7 +39,7 @@ class TestGetIndexScores:
         body = response.json()
         assert body["index"] == "zz_index"
         assert body["weights"] == {"zz_regime": 0.5, "zz_tax": 0.25, "zz_firms": 0.25}
-        assert _ranking(body) == [(1, "ZA", 100.0, 1.0), (2, "ZB", 30.0, 1.0), (3, "ZC", 0.0, 0.5)]
+        assert _ranking(body) == [(1, "XA", 100.0, 1.0), (2, "ZB", 30.0, 1.0), (3, "ZC", 0.0, 0.5)]
         zb = body["items"][1]
         assert zb["name"] == "Zedland B"
         assert zb["components"] == [
@@ -103,7 +103,7 @@ class TestGetIndexScores:
         assert body["weights"] == {"zz_regime": 0.0, "zz_tax": 0.8, "zz_firms": 0.2}
         # ZC only has data on a zero-weight component: coverage 0, unscored.
         assert _ranking(body) == [
-            (1, "ZA", 100.0, 1.0),
+            (1, "XA", 100.0, 1.0),
             (2, "ZB", 0.0, 1.0),
             (None, "ZC", None, 0.0),
         ]
@@ -154,7 +154,7 @@ class TestGetIndexScores:
         await build_world(session)
         body = (
             await client.get(
-                URL, params={"jurisdictions": "ZA,ZB", "as_of": "2019-06-01", "min_coverage": 0}
+                URL, params={"jurisdictions": "XA,ZB", "as_of": "2019-06-01", "min_coverage": 0}
             )
         ).json()
         assert [(i["rank"], i["score"], i["coverage"]) for i in body["items"]] == [
@@ -167,7 +167,7 @@ class TestGetIndexScores:
     ) -> None:
         await build_world(session)
         first = await client.get(URL, params={**BASE, "limit": 2})
-        assert [i["code"] for i in first.json()["items"]] == ["ZA", "ZB"]
+        assert [i["code"] for i in first.json()["items"]] == ["XA", "ZB"]
         link = first.headers["link"]
         second = await client.get(link[1 : link.index(">")])
         assert [i["code"] for i in second.json()["items"]] == ["ZC"]
@@ -182,13 +182,13 @@ class TestGetIndexScores:
             "zz_firms_raw,zz_regime_contribution,zz_tax_contribution,"
             "zz_firms_contribution"
         )
-        assert lines[1] == "1,ZA,Zedland A,100.0,1.0,licence,10,10,50.0,25.0,25.0"
+        assert lines[1] == "1,XA,Zedland A,100.0,1.0,licence,10,10,50.0,25.0,25.0"
 
     async def test_errors(self, client: AsyncClient, session: AsyncSession) -> None:
         await build_world(session)
         body = assert_problem(await client.get("/v1/indices/nope/scores"), 404)
         assert body["detail"] == "No index with key 'nope'."
-        body = assert_problem(await client.get(URL, params={"jurisdictions": "ZA,QQ"}), 404)
+        body = assert_problem(await client.get(URL, params={"jurisdictions": "XA,QQ"}), 404)
         assert body["detail"] == "No jurisdiction with code 'QQ'."
         for weights in (
             "zz_tax",

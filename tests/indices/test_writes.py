@@ -83,12 +83,12 @@ class TestPutIndex:
     async def test_the_new_index_ranks(self, client: AsyncClient, auth: dict[str, str]) -> None:
         await client.put("/v1/indices/zz_open", json=INDEX, headers=auth)
         response = await client.get(
-            "/v1/indices/zz_open/scores", params={"jurisdictions": "ZA,ZB,ZC"}
+            "/v1/indices/zz_open/scores", params={"jurisdictions": "XA,ZB,ZC"}
         )
         assert response.status_code == 200
         items = response.json()["items"]
-        assert sorted(item["code"] for item in items) == ["ZA", "ZB", "ZC"]
-        assert (items[0]["code"], items[0]["rank"], items[0]["score"]) == ("ZA", 1, 100.0)
+        assert sorted(item["code"] for item in items) == ["XA", "ZB", "ZC"]
+        assert (items[0]["code"], items[0]["rank"], items[0]["score"]) == ("XA", 1, 100.0)
         assert [c["key"] for c in items[0]["components"]] == ["zz_retail", "zz_regime", "zz_firms"]
 
     async def test_replaces_components_and_weights(

@@ -11,15 +11,17 @@ from tests.factories import (
     create_observation,
     create_regulator,
     create_source,
+    vacate_region,
 )
 from tests.test_errors import assert_problem
 
 
 async def _three_lands(session: AsyncSession) -> None:
-    zed = await create_jurisdiction(session, "ZA", name="Zedland Alpha", region="africa")
-    await create_regulator(session, zed, "za-vaa", name="Virtual Asset Authority", acronym="VAA")
+    await vacate_region(session)
+    zed = await create_jurisdiction(session, "XA", name="Zedland Alpha", region="africa")
+    await create_regulator(session, zed, "xa-vaa", name="Virtual Asset Authority", acronym="VAA")
     await create_regulator(
-        session, zed, "za-cb", name="Central Bank", acronym="CB", remit=["banking"]
+        session, zed, "xa-cb", name="Central Bank", acronym="CB", remit=["banking"]
     )
     await create_jurisdiction(session, "ZB", name="Zedland Beta", region="africa", kind="territory")
     await create_jurisdiction(session, "ZC", name="Zedland Gamma", region="africa")
@@ -33,14 +35,14 @@ class TestListJurisdictions:
         response = await client.get("/v1/jurisdictions", params={"region": "africa"})
         assert response.status_code == 200
         body = response.json()
-        assert [j["code"] for j in body["items"]] == ["ZA", "ZB", "ZC"]
+        assert [j["code"] for j in body["items"]] == ["XA", "ZB", "ZC"]
         assert body["next_cursor"] is None
         assert "link" not in response.headers
         first = body["items"][0]
-        assert [r["id"] for r in first["regulators"]] == ["za-cb", "za-vaa"]
+        assert [r["id"] for r in first["regulators"]] == ["xa-cb", "xa-vaa"]
         assert first["regulators"][1] == {
-            "id": "za-vaa",
-            "jurisdiction_code": "ZA",
+            "id": "xa-vaa",
+            "jurisdiction_code": "XA",
             "name": "Virtual Asset Authority",
             "acronym": "VAA",
             "url": None,
@@ -65,7 +67,7 @@ class TestListJurisdictions:
                 url = link[1 : link.index(">")]
             else:
                 url = ""
-        assert seen == ["ZA", "ZB", "ZC"]
+        assert seen == ["XA", "ZB", "ZC"]
         assert pages == 2
 
     async def test_kind_and_search(self, client: AsyncClient, session: AsyncSession) -> None:
@@ -80,9 +82,9 @@ class TestListJurisdictions:
     async def test_has_feature(self, client: AsyncClient, session: AsyncSession) -> None:
         await _three_lands(session)
         feature = await create_feature(session, "zz_sandbox")
-        za = await create_jurisdiction(session, "ZD", region="africa")
+        xa = await create_jurisdiction(session, "ZD", region="africa")
         zb = await create_jurisdiction(session, "ZE", region="africa")
-        await create_feature_value(session, za, feature, True)
+        await create_feature_value(session, xa, feature, True)
         await create_feature_value(session, zb, feature, False)
         response = await client.get("/v1/jurisdictions?has_feature=ZZ_SANDBOX")
         assert [j["code"] for j in response.json()["items"]] == ["ZD"]
@@ -105,7 +107,7 @@ class TestListJurisdictions:
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         lines = response.text.splitlines()
         assert lines[0] == "code,name,kind,parent_code,region,currency,regulators,updated_at"
-        assert lines[1].startswith("ZA,Zedland Alpha,country,,africa,EUR,za-cb;za-vaa,")
+        assert lines[1].startswith("XA,Zedland Alpha,country,,africa,EUR,xa-cb;xa-vaa,")
         assert len(lines) == 4
 
 

@@ -36,33 +36,33 @@ def obs(
 
 # zz_firms: an annual panel of three series.
 FIRMS = [
-    obs("ZA", "2022", 10.0, source_ids=["zz-register"]),
-    obs("ZA", "2023", 12.0, source_ids=["zz-register"]),
-    obs("ZA", "2024", 15.0, source_ids=["zz-register", "zz-survey"], confidence="reported"),
+    obs("XA", "2022", 10.0, source_ids=["zz-register"]),
+    obs("XA", "2023", 12.0, source_ids=["zz-register"]),
+    obs("XA", "2024", 15.0, source_ids=["zz-register", "zz-survey"], confidence="reported"),
     obs("ZB", "2023", 4.0),
     obs("ZB", "2024", 5.5, note="Provisional."),
     obs("ZC", "2024", 1.0),
 ]
-# zz_volume: one series of ZA mixing a year, quarters, a month and a day, in series order.
+# zz_volume: one series of XA mixing a year, quarters, a month and a day, in series order.
 VOLUME = [
-    obs("ZA", "2023", 100.0, metric="zz_volume"),
-    obs("ZA", "2024-Q1", 30.0, metric="zz_volume"),
-    obs("ZA", "2024-Q2", 35.0, metric="zz_volume"),
-    obs("ZA", "2024-06", 12.0, metric="zz_volume"),
-    obs("ZA", "2024-07-15", 0.5, metric="zz_volume"),
+    obs("XA", "2023", 100.0, metric="zz_volume"),
+    obs("XA", "2024-Q1", 30.0, metric="zz_volume"),
+    obs("XA", "2024-Q2", 35.0, metric="zz_volume"),
+    obs("XA", "2024-06", 12.0, metric="zz_volume"),
+    obs("XA", "2024-07-15", 0.5, metric="zz_volume"),
 ]
-# zz_talent_flow: bilateral; ZA -> ZB, ZA -> ZC and ZB -> ZA.
+# zz_talent_flow: bilateral; XA -> ZB, XA -> ZC and ZB -> XA.
 FLOWS = [
-    obs("ZA", "2023", 120.0, metric="zz_talent_flow", counterpart="ZB"),
-    obs("ZA", "2024", 150.0, metric="zz_talent_flow", counterpart="ZB"),
-    obs("ZA", "2024", 30.0, metric="zz_talent_flow", counterpart="ZC"),
-    obs("ZB", "2024", 20.0, metric="zz_talent_flow", counterpart="ZA"),
+    obs("XA", "2023", 120.0, metric="zz_talent_flow", counterpart="ZB"),
+    obs("XA", "2024", 150.0, metric="zz_talent_flow", counterpart="ZB"),
+    obs("XA", "2024", 30.0, metric="zz_talent_flow", counterpart="ZC"),
+    obs("ZB", "2024", 20.0, metric="zz_talent_flow", counterpart="XA"),
 ]
 
 
 @pytest.fixture
 async def panel(session: AsyncSession) -> None:
-    lands = {code: await create_jurisdiction(session, code) for code in ("ZA", "ZB", "ZC")}
+    lands = {code: await create_jurisdiction(session, code) for code in ("XA", "ZB", "ZC")}
     sources = {slug: await create_source(session, slug) for slug in ("zz-register", "zz-survey")}
     metrics = {
         "zz_firms": await create_metric(session, "zz_firms"),
@@ -235,7 +235,7 @@ class TestListMetricObservations:
         response = await client.get("/v1/metrics/zz_talent_flow/observations?counterpart=zb")
         assert response.json()["items"] == FLOWS[:2]
         both = await client.get(
-            "/v1/metrics/zz_talent_flow/observations?counterpart=ZA,ZC&jurisdictions=ZA"
+            "/v1/metrics/zz_talent_flow/observations?counterpart=XA,ZC&jurisdictions=XA"
         )
         assert both.json()["items"] == [FLOWS[2]]
 
@@ -251,7 +251,7 @@ class TestListMetricObservations:
         self, client: AsyncClient
     ) -> None:
         body = assert_problem(
-            await client.get("/v1/metrics/zz_firms/observations?jurisdictions=ZA,QQ"), 404
+            await client.get("/v1/metrics/zz_firms/observations?jurisdictions=XA,QQ"), 404
         )
         assert body["detail"] == "No jurisdiction with code 'QQ'."
         body = assert_problem(
@@ -287,25 +287,25 @@ class TestListMetricObservations:
                 "source_ids",
                 "note",
             ],
-            ["ZA", "zz_talent_flow", "ZB", "2023", "2023-01-01", "2023-12-31", "120.0"]
+            ["XA", "zz_talent_flow", "ZB", "2023", "2023-01-01", "2023-12-31", "120.0"]
             + ["verified", "", ""],
-            ["ZA", "zz_talent_flow", "ZB", "2024", "2024-01-01", "2024-12-31", "150.0"]
+            ["XA", "zz_talent_flow", "ZB", "2024", "2024-01-01", "2024-12-31", "150.0"]
             + ["verified", "", ""],
-            ["ZA", "zz_talent_flow", "ZC", "2024", "2024-01-01", "2024-12-31", "30.0"]
+            ["XA", "zz_talent_flow", "ZC", "2024", "2024-01-01", "2024-12-31", "30.0"]
             + ["verified", "", ""],
-            ["ZB", "zz_talent_flow", "ZA", "2024", "2024-01-01", "2024-12-31", "20.0"]
+            ["ZB", "zz_talent_flow", "XA", "2024", "2024-01-01", "2024-12-31", "20.0"]
             + ["verified", "", ""],
         ]
 
     async def test_csv_joins_sources(self, client: AsyncClient) -> None:
         rows = csv_rows(
             await client.get(
-                "/v1/metrics/zz_firms/observations?jurisdictions=ZA&mrv=1",
+                "/v1/metrics/zz_firms/observations?jurisdictions=XA&mrv=1",
                 headers={"Accept": "text/csv"},
             )
         )
         assert rows[1:] == [
-            ["ZA", "zz_firms", "", "2024", "2024-01-01", "2024-12-31", "15.0", "reported"]
+            ["XA", "zz_firms", "", "2024", "2024-01-01", "2024-12-31", "15.0", "reported"]
             + ["zz-register;zz-survey", ""]
         ]
 
@@ -326,7 +326,7 @@ class TestListJurisdictionObservations:
     async def test_every_metric_of_the_jurisdiction_in_series_order(
         self, client: AsyncClient
     ) -> None:
-        response = await client.get("/v1/jurisdictions/za/metrics")
+        response = await client.get("/v1/jurisdictions/xa/metrics")
         assert response.status_code == 200
         assert response.json() == {
             "items": FIRMS[:3] + FLOWS[:3] + VOLUME,
@@ -334,11 +334,11 @@ class TestListJurisdictionObservations:
         }
 
     async def test_metrics_filter_is_case_insensitive(self, client: AsyncClient) -> None:
-        response = await client.get("/v1/jurisdictions/ZA/metrics?metrics=ZZ_VOLUME,zz_firms")
+        response = await client.get("/v1/jurisdictions/XA/metrics?metrics=ZZ_VOLUME,zz_firms")
         assert response.json()["items"] == FIRMS[:3] + VOLUME
 
     async def test_pages_to_the_end(self, client: AsyncClient) -> None:
-        items, pages = await walk_pages(client, "/v1/jurisdictions/ZA/metrics?limit=3")
+        items, pages = await walk_pages(client, "/v1/jurisdictions/XA/metrics?limit=3")
         assert items == FIRMS[:3] + FLOWS[:3] + VOLUME
         assert pages == 4
 
@@ -354,13 +354,13 @@ class TestListJurisdictionObservations:
     async def test_from_and_to(
         self, client: AsyncClient, params: str, expected: list[dict[str, Any]]
     ) -> None:
-        response = await client.get(f"/v1/jurisdictions/ZA/metrics?{params}")
+        response = await client.get(f"/v1/jurisdictions/XA/metrics?{params}")
         assert response.json()["items"] == expected
 
     async def test_mrv_1_and_2_per_series(self, client: AsyncClient) -> None:
-        one = await client.get("/v1/jurisdictions/ZA/metrics?mrv=1")
+        one = await client.get("/v1/jurisdictions/XA/metrics?mrv=1")
         assert one.json()["items"] == [FIRMS[2], FLOWS[1], FLOWS[2], VOLUME[4]]
-        two = await client.get("/v1/jurisdictions/ZA/metrics?mrv=2")
+        two = await client.get("/v1/jurisdictions/XA/metrics?mrv=2")
         assert two.json()["items"] == [FIRMS[1], FIRMS[2], FLOWS[0], FLOWS[1], FLOWS[2]] + [
             VOLUME[3],
             VOLUME[4],
@@ -370,30 +370,30 @@ class TestListJurisdictionObservations:
     async def test_bad_period_is_422_naming_it(
         self, client: AsyncClient, params: str, name: str, msg: str
     ) -> None:
-        body = assert_problem(await client.get(f"/v1/jurisdictions/ZA/metrics?{params}"), 422)
+        body = assert_problem(await client.get(f"/v1/jurisdictions/XA/metrics?{params}"), 422)
         assert body["detail"] == f"{name}: {msg}"
         assert body["errors"] == [{"loc": ["query", name], "msg": msg, "type": "period"}]
 
     @pytest.mark.parametrize("params", ["from=2024&to=2023", "from=2024-Q3&to=2024-06"])
     async def test_from_after_to_is_422(self, client: AsyncClient, params: str) -> None:
-        body = assert_problem(await client.get(f"/v1/jurisdictions/ZA/metrics?{params}"), 422)
+        body = assert_problem(await client.get(f"/v1/jurisdictions/XA/metrics?{params}"), 422)
         assert body["detail"] == "from is after to"
         assert body["errors"] == [
             {"loc": ["query", "from"], "msg": "from is after to", "type": "range"}
         ]
 
     async def test_overlong_period_is_422(self, client: AsyncClient) -> None:
-        body = assert_problem(await client.get("/v1/jurisdictions/ZA/metrics?to=2024-06-300"), 422)
+        body = assert_problem(await client.get("/v1/jurisdictions/XA/metrics?to=2024-06-300"), 422)
         assert [e["loc"] for e in body["errors"]] == [["query", "to"]]
 
     async def test_unknown_metric_is_404_naming_it(self, client: AsyncClient) -> None:
         body = assert_problem(
-            await client.get("/v1/jurisdictions/ZA/metrics?metrics=zz_firms,zz_nope,zz_nada"), 404
+            await client.get("/v1/jurisdictions/XA/metrics?metrics=zz_firms,zz_nope,zz_nada"), 404
         )
         assert body["detail"] == "No metric with key 'zz_nope', 'zz_nada'."
 
     async def test_malformed_metric_key_is_422(self, client: AsyncClient) -> None:
-        body = assert_problem(await client.get("/v1/jurisdictions/ZA/metrics?metrics=bad-key"), 422)
+        body = assert_problem(await client.get("/v1/jurisdictions/XA/metrics?metrics=bad-key"), 422)
         assert body["detail"] == "metrics: not keys: bad-key"
         assert body["errors"] == [
             {"loc": ["query", "metrics"], "msg": "Invalid key 'bad-key'", "type": "key"}
@@ -404,13 +404,13 @@ class TestListJurisdictionObservations:
         assert body["detail"] == "No jurisdiction with code 'QQ'."
 
     async def test_csv(self, client: AsyncClient) -> None:
-        rows = csv_rows(await client.get("/v1/jurisdictions/ZA/metrics?format=csv&mrv=1"))
+        rows = csv_rows(await client.get("/v1/jurisdictions/XA/metrics?format=csv&mrv=1"))
         assert [row[:7] for row in rows[1:]] == [
-            ["ZA", "zz_firms", "", "2024", "2024-01-01", "2024-12-31", "15.0"],
-            ["ZA", "zz_talent_flow", "ZB", "2024", "2024-01-01", "2024-12-31", "150.0"],
-            ["ZA", "zz_talent_flow", "ZC", "2024", "2024-01-01", "2024-12-31", "30.0"],
-            ["ZA", "zz_volume", "", "2024-07-15", "2024-07-15", "2024-07-15", "0.5"],
+            ["XA", "zz_firms", "", "2024", "2024-01-01", "2024-12-31", "15.0"],
+            ["XA", "zz_talent_flow", "ZB", "2024", "2024-01-01", "2024-12-31", "150.0"],
+            ["XA", "zz_talent_flow", "ZC", "2024", "2024-01-01", "2024-12-31", "30.0"],
+            ["XA", "zz_volume", "", "2024-07-15", "2024-07-15", "2024-07-15", "0.5"],
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient) -> None:
-        await assert_not_modified(client, "/v1/jurisdictions/ZA/metrics?metrics=zz_firms")
+        await assert_not_modified(client, "/v1/jurisdictions/XA/metrics?metrics=zz_firms")

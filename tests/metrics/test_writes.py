@@ -42,8 +42,8 @@ def auth(key: KeyCreated) -> dict[str, str]:
 
 @pytest.fixture
 async def world(session: AsyncSession) -> None:
-    """ZA, ZB, the source zz-law, the metric zz_firms and the bilateral metric zz_flow."""
-    await create_jurisdiction(session, "ZA")
+    """XA, ZB, the source zz-law, the metric zz_firms and the bilateral metric zz_flow."""
+    await create_jurisdiction(session, "XA")
     await create_jurisdiction(session, "ZB")
     await create_source(session, "zz-law")
     await create_metric(session, "zz_firms")
@@ -205,13 +205,13 @@ class TestPutMetric:
         bilateral: bool,
         msg: str,
     ) -> None:
-        za = await create_jurisdiction(session, "ZA")
+        xa = await create_jurisdiction(session, "XA")
         zb = await create_jurisdiction(session, "ZB")
         law = await create_source(session, "zz-law")
         firms = await create_metric(session, "zz_firms")
         flow = await create_metric(session, "zz_flow", bilateral=True)
-        await create_observation(session, za, firms, "2024", 3, sources=[law])
-        await create_observation(session, za, flow, "2024", 3, counterpart=zb, sources=[law])
+        await create_observation(session, xa, firms, "2024", 3, sources=[law])
+        await create_observation(session, xa, flow, "2024", 3, counterpart=zb, sources=[law])
         since = await last_change_id(session)
         response = await client.put(
             f"/v1/metrics/{metric_key}", json={**METRIC, "bilateral": bilateral}, headers=auth
@@ -231,7 +231,7 @@ class TestUpsertObservations:
         since = await last_change_id(session)
         response = await client.post(
             OBSERVATIONS,
-            json={"observations": [obs("ZA", "2024", 10), obs("za", "2024-Q3", 12.5)]},
+            json={"observations": [obs("XA", "2024", 10), obs("xa", "2024-Q3", 12.5)]},
             headers=auth,
         )
         assert response.status_code == 200
@@ -239,7 +239,7 @@ class TestUpsertObservations:
         items = (await client.get(OBSERVATIONS)).json()["items"]
         assert items == [
             {
-                "jurisdiction_code": "ZA",
+                "jurisdiction_code": "XA",
                 "metric_key": "zz_firms",
                 "period": "2024",
                 "period_start": "2024-01-01",
@@ -251,7 +251,7 @@ class TestUpsertObservations:
                 "note": None,
             },
             {
-                "jurisdiction_code": "ZA",
+                "jurisdiction_code": "XA",
                 "metric_key": "zz_firms",
                 "period": "2024-Q3",
                 "period_start": "2024-07-01",
@@ -265,29 +265,29 @@ class TestUpsertObservations:
         ]
         changes = await changes_since(client, since)
         assert [(c["entity"], c["entity_key"], c["action"], c["actor"]) for c in changes] == [
-            ("observation", "ZA:zz_firms:2024", "create", key.id),
-            ("observation", "ZA:zz_firms:2024-Q3", "create", key.id),
+            ("observation", "XA:zz_firms:2024", "create", key.id),
+            ("observation", "XA:zz_firms:2024-Q3", "create", key.id),
         ]
-        assert changes[0]["after"] == {**obs("ZA", "2024", 10.0), "metric_key": "zz_firms"}
+        assert changes[0]["after"] == {**obs("XA", "2024", 10.0), "metric_key": "zz_firms"}
 
     async def test_upserts_by_jurisdiction_period_and_counterpart(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
     ) -> None:
-        first = [obs("ZA", "2024", 10), obs("ZB", "2024", 4)]
+        first = [obs("XA", "2024", 10), obs("ZB", "2024", 4)]
         await client.post(OBSERVATIONS, json={"observations": first}, headers=auth)
         since = await last_change_id(session)
-        second = [obs("ZA", "2024", 11, confidence="reported"), obs("ZB", "2024", 4)]
+        second = [obs("XA", "2024", 11, confidence="reported"), obs("ZB", "2024", 4)]
         response = await client.post(OBSERVATIONS, json={"observations": second}, headers=auth)
         assert response.json() == {"created": 0, "updated": 1, "unchanged": 1}
-        assert await _stored(client) == [("ZA", "2024", 11.0, None), ("ZB", "2024", 4.0, None)]
+        assert await _stored(client) == [("XA", "2024", 11.0, None), ("ZB", "2024", 4.0, None)]
         [change] = await changes_since(client, since)
-        assert (change["action"], change["entity_key"]) == ("update", "ZA:zz_firms:2024")
+        assert (change["action"], change["entity_key"]) == ("update", "XA:zz_firms:2024")
         assert (change["before"]["value"], change["after"]["value"]) == (10.0, 11.0)
 
     async def test_the_same_batch_again_changes_nothing(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
     ) -> None:
-        batch = {"observations": [obs("ZA", "2024", 10)]}
+        batch = {"observations": [obs("XA", "2024", 10)]}
         await client.post(OBSERVATIONS, json=batch, headers=auth)
         since = await last_change_id(session)
         response = await client.post(OBSERVATIONS, json=batch, headers=auth)
@@ -298,16 +298,16 @@ class TestUpsertObservations:
         self, client: AsyncClient, auth: dict[str, str]
     ) -> None:
         batch = [
-            obs("ZA", "2024", 30, counterpart_code="ZB"),
-            obs("ZB", "2024", 5, counterpart_code="ZA"),
+            obs("XA", "2024", 30, counterpart_code="ZB"),
+            obs("ZB", "2024", 5, counterpart_code="XA"),
         ]
         response = await client.post(
             "/v1/metrics/zz_flow/observations", json={"observations": batch}, headers=auth
         )
         assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
         assert await _stored(client, "/v1/metrics/zz_flow/observations") == [
-            ("ZA", "2024", 30.0, "ZB"),
-            ("ZB", "2024", 5.0, "ZA"),
+            ("XA", "2024", 30.0, "ZB"),
+            ("ZB", "2024", 5.0, "XA"),
         ]
 
     @pytest.mark.parametrize(
@@ -315,26 +315,26 @@ class TestUpsertObservations:
         [
             (
                 "/v1/metrics/zz_flow/observations",
-                obs("ZA", "2024", 30),
+                obs("XA", "2024", 30),
                 "counterpart_code",
                 "metric 'zz_flow' is bilateral: a counterpart jurisdiction is required",
             ),
             (
                 OBSERVATIONS,
-                obs("ZA", "2024", 30, counterpart_code="ZB"),
+                obs("XA", "2024", 30, counterpart_code="ZB"),
                 "counterpart_code",
                 "metric 'zz_firms' is not bilateral: no counterpart",
             ),
             (
                 "/v1/metrics/zz_flow/observations",
-                obs("ZA", "2024", 30, counterpart_code="ZA"),
+                obs("XA", "2024", 30, counterpart_code="XA"),
                 "counterpart_code",
                 "the counterpart must differ from the jurisdiction",
             ),
             (OBSERVATIONS, obs("ZQ", "2024", 1), "jurisdiction_code", "unknown jurisdiction 'ZQ'"),
             (
                 OBSERVATIONS,
-                obs("ZA", "2024", 1, source_ids=["zz-nope"]),
+                obs("XA", "2024", 1, source_ids=["zz-nope"]),
                 "source_ids",
                 "unknown source 'zz-nope'",
             ),
@@ -359,7 +359,7 @@ class TestUpsertObservations:
     ) -> None:
         since = await last_change_id(session)
         batch = [
-            obs("ZB", "2023", 1, counterpart_code="ZA" if "flow" in path else None),
+            obs("ZB", "2023", 1, counterpart_code="XA" if "flow" in path else None),
             observation,
         ]
         response = await client.post(path, json={"observations": batch}, headers=auth)
@@ -374,9 +374,9 @@ class TestUpsertObservations:
         self, client: AsyncClient, auth: dict[str, str]
     ) -> None:
         batch = [
-            obs("ZA", "2024", 30, counterpart_code="ZB"),
+            obs("XA", "2024", 30, counterpart_code="ZB"),
             obs("ZB", "2024", 5),
-            obs("ZQ", "2024", 5, counterpart_code="ZA"),
+            obs("ZQ", "2024", 5, counterpart_code="XA"),
         ]
         response = await client.post(
             "/v1/metrics/zz_flow/observations", json={"observations": batch}, headers=auth
@@ -390,13 +390,13 @@ class TestUpsertObservations:
     @pytest.mark.parametrize(
         ("observation", "loc"),
         [
-            (obs("ZA", "2024-13", 1), "period"),
-            (obs("ZA", "24", 1), "period"),
-            (obs("ZA", "2024", float("nan")), "value"),
-            (obs("ZA", "2024", "many"), "value"),
-            (obs("ZA", "2024", 1, confidence="sure"), "confidence"),
+            (obs("XA", "2024-13", 1), "period"),
+            (obs("XA", "24", 1), "period"),
+            (obs("XA", "2024", float("nan")), "value"),
+            (obs("XA", "2024", "many"), "value"),
+            (obs("XA", "2024", 1, confidence="sure"), "confidence"),
             (obs("Z", "2024", 1), "jurisdiction_code"),
-            (obs("ZA", "2024", 1, extra=1), "extra"),
+            (obs("XA", "2024", 1, extra=1), "extra"),
         ],
         ids=["month-13", "short-year", "nan", "text-value", "confidence", "bad-code", "extra"],
     )
@@ -428,7 +428,7 @@ class TestUpsertObservations:
     async def test_duplicate_in_the_batch_is_422(
         self, client: AsyncClient, auth: dict[str, str]
     ) -> None:
-        batch = [obs("ZA", "2024", 1), obs("ZA", "2024", 2)]
+        batch = [obs("XA", "2024", 1), obs("XA", "2024", 2)]
         response = await client.post(OBSERVATIONS, json={"observations": batch}, headers=auth)
         body = assert_problem(response, 422)
         assert body["errors"] == [
@@ -439,7 +439,7 @@ class TestUpsertObservations:
     async def test_unknown_metric_is_404(self, client: AsyncClient, auth: dict[str, str]) -> None:
         response = await client.post(
             "/v1/metrics/zz_nope/observations",
-            json={"observations": [obs("ZA", "2024", 1)]},
+            json={"observations": [obs("XA", "2024", 1)]},
             headers=auth,
         )
         assert assert_problem(response, 404)["detail"] == "No metric with key 'zz_nope'."

@@ -1,5 +1,5 @@
 """What-if scenarios on the small world of tests/compare/fixtures.py (see its docstring and
-tests/indices/test_router.py for the baseline: ZA 100, ZB 30, ZC 0)."""
+tests/indices/test_router.py for the baseline: XA 100, ZB 30, ZC 0)."""
 
 from typing import Any
 
@@ -22,7 +22,7 @@ def scenario(code: str, *overrides: dict[str, Any], **extra: Any) -> dict[str, A
         "jurisdiction": code,
         "overrides": list(overrides),
         "as_of": "2025-01-01",
-        "jurisdictions": ["ZA", "ZB", "ZC"],
+        "jurisdictions": ["XA", "ZB", "ZC"],
         **extra,
     }
 
@@ -42,8 +42,8 @@ class TestEvaluateScenario:
         )
         assert response.status_code == 200
         body = response.json()
-        # Tax bounds become 5..10: ZB 1.0, ZA 0.0. ZB = 100*(0.5 + 0.25 + 0) = 75, and
-        # ZA = 100*(0.5 + 0 + 0.25) = 75: they share first place.
+        # Tax bounds become 5..10: ZB 1.0, XA 0.0. ZB = 100*(0.5 + 0.25 + 0) = 75, and
+        # XA = 100*(0.5 + 0 + 0.25) = 75: they share first place.
         assert body["baseline"] == {"score": 30.0, "rank": 2, "coverage": 1.0}
         assert body["scenario"] == {"score": pytest.approx(75.0), "rank": 1, "coverage": 1.0}
         assert body["score_delta"] == pytest.approx(45.0)
@@ -61,14 +61,14 @@ class TestEvaluateScenario:
             await client.post(
                 URL,
                 json=scenario(
-                    "ZA",
+                    "XA",
                     {"feature": "zz_regime", "value": "none"},
                     {"metric": "zz_firms", "value": 1},
                 ),
             )
         ).json()
-        # ZA: regime 0; tax still best 1.0; firms ln 2 now the min -> 0, ZB's ln 8 the max.
-        # ZA = 100*0.25 = 25; ZB = 100*(0.3 + 0 + 0.25) = 55.
+        # XA: regime 0; tax still best 1.0; firms ln 2 now the min -> 0, ZB's ln 8 the max.
+        # XA = 100*0.25 = 25; ZB = 100*(0.3 + 0 + 0.25) = 55.
         assert body["scenario"] == {"score": pytest.approx(25.0), "rank": 2, "coverage": 1.0}
         assert (body["score_delta"], body["rank_delta"]) == (pytest.approx(-75.0), 1)
 
@@ -128,7 +128,7 @@ class TestEvaluateScenario:
             await session.scalar(select(func.count()).select_from(FeatureValue)),
         )
         assert after == before
-        compare = (await client.get("/v1/compare?jurisdictions=ZA,ZB&features=zz_regime")).json()
+        compare = (await client.get("/v1/compare?jurisdictions=XA,ZB&features=zz_regime")).json()
         assert compare["features"][0]["values"]["ZB"]["value"] == "registration"
 
     @pytest.mark.parametrize(
