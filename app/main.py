@@ -20,8 +20,8 @@ from app.db import Database
 from app.deps import no_nul_in_query
 from app.errors import error_responses, install_error_handlers, problem_schemas
 from app.events.router import router as events_router
-from app.explorer import router as explorer
 from app.events.write_router import router as events_writes
+from app.explorer import router as explorer
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
 from app.http import is_api_path
