@@ -90,8 +90,8 @@ function metricsSection(observations, definitions) {
     return h('li', { className: 'card metric' },
       h('h3', null, name),
       h('p', { className: 'latest' }, h('strong', null, formatValue(last.value, definition)), ` in ${last.period} `, confidenceBadge(last.confidence)),
-      sparkline(items.map((item) => ({ label: item.period, value: item.value })), { label: alt }),
-      items.length > 1 ? h('p', { className: 'muted range' }, `${items[0].period} \u2192 ${last.period}, ${items.length} observations`) : null);
+      items.length > 1 ? sparkline(items.map((item) => ({ label: item.period, value: item.value })), { label: alt }) : null,
+      h('p', { className: 'muted range' }, items.length > 1 ? `${items[0].period} \u2192 ${last.period}, ${items.length} observations` : 'One observation'));
   });
   return h('section', { 'aria-labelledby': 'met-h' }, h('h2', { id: 'met-h' }, 'Metrics'),
     cards.length ? h('ul', { className: 'cards metrics' }, cards) : h('p', null, 'No observations.'));

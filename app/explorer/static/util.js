@@ -47,7 +47,7 @@ export function uid(prefix = 'id') {
 
 export function humanize(text) {
   if (!text) return '';
-  const words = String(text).replaceAll('_', ' ');
+  const words = String(text).replaceAll('_', ' ').replace(/\baml\b/gi, 'AML');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -70,8 +70,12 @@ export function formatValue(value, definition = {}) {
   if (typeof value === 'number') {
     const unit = definition.unit;
     if (unit === 'percent') return `${number(value, 2)}%`;
-    const text = Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en') : number(value, 2);
-    return unit && UNITS[unit] ? `${text}${UNITS[unit]}` : unit && unit !== 'count' && unit !== 'rank' ? `${text} ${humanize(unit).toLowerCase()}` : text;
+    const text = Math.abs(value) >= 1e6
+      ? value.toLocaleString('en', { notation: 'compact', maximumFractionDigits: 1 })
+      : Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en') : number(value, 2);
+    if (!unit || unit === 'count' || unit === 'rank') return text;
+    if (UNITS[unit]) return `${text}${UNITS[unit]}`;
+    return `${text} ${/^[a-z]{3}$/.test(unit) ? unit.toUpperCase() : humanize(unit).toLowerCase()}`;
   }
   if (definition.value_type === 'enum') return humanize(value);
   return String(value);

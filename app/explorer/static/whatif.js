@@ -109,7 +109,7 @@ export function render(root, state, ctx) {
         { label: 'Today', value: baseline.score, className: 'baseline' },
         { label: 'What if', value: scenario.score, className: 'scenario' },
       ], { label: `Score today ${number(baseline.score)}, in the scenario ${number(scenario.score)} out of 100` }),
-      answer.changed_components.length ? h('table', { className: 'moved' },
+      answer.changed_components.length ? h('div', { className: 'scroll' }, h('table', { className: 'moved' },
         h('caption', null, 'Components that moved (points of the score)'),
         h('thead', null, h('tr', null, ['Component', 'Today', 'What if', 'Change'].map((text) => h('th', { scope: 'col' }, text)))),
         h('tbody', null, answer.changed_components.map((component) => {
@@ -119,7 +119,7 @@ export function render(root, state, ctx) {
             h('td', null, `${formatValue(component.baseline.raw, valueDefinitions.get(component.key))} \u00b7 ${number(component.baseline.contribution)}`),
             h('td', null, `${formatValue(component.scenario.raw, valueDefinitions.get(component.key))} \u00b7 ${number(component.scenario.contribution)}`),
             h('td', { className: 'delta-cell' }, deltaBar(delta, { label: `${sign(delta)} points` }), ' ', sign(delta)));
-        }))) : h('p', null, 'No component moved.'),
+        })))) : h('p', null, 'No component moved.'),
       answer.unused_overrides && answer.unused_overrides.length ? h('p', { className: 'muted' }, `Not in this index: ${answer.unused_overrides.map((o) => o.feature || o.metric || JSON.stringify(o)).join(', ')}.`) : null,
       h('p', { className: 'muted' }, 'Other jurisdictions\u2019 scores can move too: numbers are scaled between the lowest and highest value of the set.'));
     ctx.announce(`Scenario evaluated: score ${number(baseline.score)} to ${number(scenario.score)}.`);
