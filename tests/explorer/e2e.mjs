@@ -55,6 +55,9 @@ try {
   findings.reweighted = { top: after.slice(0, 3), url: page.url() };
 
   // Compare from a shared URL; a cell's detail has its sources and history.
+  await page.goto(`${base}/?view=compare&j=HK,SG,AE-DU&cat=taxation`);
+  await page.waitForSelector('table.matrix tbody tr.differs');
+  await page.screenshot({ path: `${shots}/compare.png` });
   await page.goto(`${base}/?view=compare&j=HK,SG,AE-DU&cell=f:stablecoin_regime:HK`);
   await page.waitForSelector('table.matrix tbody tr.differs');
   const heads = await page.locator('table.matrix thead th').allInnerTexts();
@@ -76,7 +79,6 @@ try {
   check((await dialog.locator('h2').innerText()).includes('Singapore'), 'keyboard opens a cell');
   check(new URL(page.url()).searchParams.get('cell') === 'f:corporate_income_tax_pct:SG', 'the open cell is in the URL');
   await page.keyboard.press('Escape');
-  await page.screenshot({ path: `${shots}/compare.png` });
 
   // Profile: regulators, features, sparklines, timeline.
   await page.goto(`${base}/?view=profile&j=HK`);
@@ -122,9 +124,12 @@ try {
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `no sideways scrolling on a phone (${overflow} px)`);
   await small.screenshot({ path: `${shots}/phone-ranking.png` });
-  await small.goto(`${base}/?view=compare&j=HK,SG,AE-DU`);
-  await small.waitForSelector('table.matrix');
-  await small.screenshot({ path: `${shots}/phone-compare.png` });
+  await small.goto(`${base}/?view=compare&j=HK,SG,AE-DU&cell=f:crypto_capital_gains_tax_individual_pct:HK`);
+  await small.locator('dialog.cell-dialog ol.value-history > li').first().waitFor();
+  await small.screenshot({ path: `${shots}/phone-compare-cell.png` });
+  await small.goto(`${base}/?view=profile&j=HK`);
+  await small.waitForSelector('ol.timeline li');
+  await small.screenshot({ path: `${shots}/phone-profile.png` });
 
   findings.requests = [...new Set(requests.map((item) => new URL(item).pathname))].filter((item) => !item.startsWith('/v1') && !item.startsWith('/explorer/') && item !== '/');
   check(findings.requests.length === 0, `requests outside /, /explorer and /v1: ${findings.requests}`);
