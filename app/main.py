@@ -21,6 +21,7 @@ from app.deps import no_nul_in_query
 from app.errors import error_responses, install_error_handlers, problem_schemas
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
+from app.explorer import router as explorer
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
 from app.http import is_api_path
@@ -75,6 +76,9 @@ carries its sources, its validity dates and a confidence grade (`verified`, `rep
 `estimated`, `disputed`).
 
 Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors.
+
+**[The explorer](/)** is a reference frontend built only on this public API: rankings with
+re-weighting, the comparison matrix, profiles and what-if scenarios in the browser.
 """
 
 
@@ -199,6 +203,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(health.router)
+    app.include_router(explorer.router)
+    app.mount(explorer.ASSETS_PATH, explorer.assets, name="explorer")
     app.include_router(api_index.router)
     for router in READ_ROUTERS:
         app.include_router(router, dependencies=[READ_ACCESS])

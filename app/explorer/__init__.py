@@ -1,0 +1,1 @@
+"""The explorer: the reference frontend, static files that use only the public API."""
