@@ -97,6 +97,7 @@ async def create_feature(
     allowed_values: list[dict[str, Any]] | None = None,
     higher_is_better: bool | None = True,
     unit: str | None = None,
+    inherits: bool = True,
 ) -> Feature:
     return await _add(
         session,
@@ -109,6 +110,7 @@ async def create_feature(
             higher_is_better=None if value_type in ("enum", "date", "text") else higher_is_better,
             unit=unit,
             description=None,
+            inherits=inherits,
         ),
     )
 

@@ -22,6 +22,12 @@ class FeatureCell(BaseModel):
     )
     valid_from: date
     valid_to: date | None
+    inherited_from: str | None = Field(
+        default=None,
+        description="The ancestor whose value this is (e.g. EU for a member state under "
+        "MiCA); null when the value is the jurisdiction's own.",
+        examples=[None],
+    )
     confidence: Confidence
     source_ids: list[str]
     note: str | None = None

@@ -19,18 +19,25 @@ _COMPARE = text(
 WITH j AS (
   SELECT id, code, name FROM jurisdiction WHERE code = ANY(CAST(:codes AS text[]))
 ), f AS (
-  SELECT id, key, name, category, value_type, unit, allowed_values, higher_is_better
+  SELECT id, key, name, category, value_type, unit, allowed_values, higher_is_better, inherits
     FROM feature
    WHERE (CAST(:features AS text[]) IS NULL OR key = ANY(CAST(:features AS text[])))
      AND (CAST(:categories AS text[]) IS NULL OR category = ANY(CAST(:categories AS text[])))
 ), v AS (
-  -- An array of ids (not a join) lets the planner read the values through the index.
-  SELECT fv.id, j.code, f.key, fv.value, fv.valid_from, fv.valid_to, fv.confidence, fv.note,
+  -- Each jurisdiction's own value in force, else its nearest ancestor's for a feature that
+  -- inherits (inherited_from names that ancestor).
+  SELECT DISTINCT ON (l.jurisdiction_id, fv.feature_id)
+         fv.id, jj.code, f.key, fv.value, fv.valid_from, fv.valid_to, fv.confidence, fv.note,
+         CASE WHEN l.depth > 0 THEN a.code END AS inherited_from,
          (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
             JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = fv.id) AS source_ids
-    FROM feature_value fv JOIN j ON j.id = fv.jurisdiction_id JOIN f ON f.id = fv.feature_id
-   WHERE fv.jurisdiction_id = ANY(ARRAY(SELECT id FROM j))
-     AND fv.valid_from <= :as_of AND (fv.valid_to IS NULL OR fv.valid_to > :as_of)
+    FROM jurisdiction_lineage l JOIN j jj ON jj.id = l.jurisdiction_id
+    JOIN jurisdiction a ON a.id = l.ancestor_id
+    JOIN feature_value fv ON fv.jurisdiction_id = l.ancestor_id
+    JOIN f ON f.id = fv.feature_id
+   WHERE fv.valid_from <= :as_of AND (fv.valid_to IS NULL OR fv.valid_to > :as_of)
+     AND (l.depth = 0 OR f.inherits)
+   ORDER BY l.jurisdiction_id, fv.feature_id, l.depth
 ), m AS (
   SELECT id, key, name, unit, higher_is_better, bilateral FROM metric
    WHERE CAST(:metrics AS text[]) IS NULL OR key = ANY(CAST(:metrics AS text[]))
@@ -57,6 +64,7 @@ SELECT json_build_object(
   'values', (SELECT coalesce(json_agg(json_build_object(
                   'code', v.code, 'key', v.key, 'value', v.value, 'valid_from', v.valid_from,
                   'valid_to', v.valid_to, 'confidence', v.confidence, 'note', v.note,
+                  'inherited_from', v.inherited_from,
                   'source_ids', coalesce(v.source_ids, '{}'))), '[]')
                FROM v),
   'metrics', (SELECT coalesce(json_agg(json_build_object(
@@ -183,6 +191,7 @@ def _feature_row(
                 "score": scores.get(code),
                 "valid_from": cell["valid_from"],
                 "valid_to": cell["valid_to"],
+                "inherited_from": cell["inherited_from"],
                 "confidence": cell["confidence"],
                 "source_ids": cell["source_ids"],
                 "note": cell["note"],

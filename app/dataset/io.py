@@ -136,7 +136,7 @@ def _from_cell(column: str, cell: str, entity: str) -> Any:
             return json.loads(cell)
         except ValueError:
             return cell
-    if cell in ("true", "false") and column in ("higher_is_better", "bilateral"):
+    if cell in ("true", "false") and column in ("higher_is_better", "bilateral", "inherits"):
         return cell == "true"
     return cell
 

@@ -113,7 +113,7 @@ _SQL = {
     ),
     "features": (
         """SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
-               description FROM feature""",
+               description, inherits FROM feature""",
         "key = ANY(CAST(:features AS text[]))",
         "ORDER BY key",
     ),
@@ -283,7 +283,8 @@ _REFERENCES = text(
     UNION ALL
     SELECT 'feature', key, json_build_object('key', key, 'name', name, 'category', category,
              'value_type', value_type, 'unit', unit, 'allowed_values', allowed_values,
-             'higher_is_better', higher_is_better, 'description', description)::text, id
+             'higher_is_better', higher_is_better, 'description', description,
+             'inherits', inherits)::text, id
       FROM feature WHERE key = ANY(CAST(:features AS text[]))
     UNION ALL
     SELECT 'metric', key, json_build_object('key', key, 'name', name, 'unit', unit,

@@ -131,6 +131,12 @@ class FeatureRecord(Record):
     allowed_values: list[AllowedValue] | None = None
     higher_is_better: StrictBool | None = None
     description: Text | None = None
+    inherits: StrictBool = Field(
+        default=True,
+        description="Whether jurisdictions below the one holding a value inherit it (MiCA "
+        "for EU member states, federal law for a state); false for flags about one "
+        "jurisdiction only, such as the FATF grey list.",
+    )
 
     @model_validator(mode="after")
     def _type_rules(self) -> "FeatureRecord":

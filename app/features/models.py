@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     Text,
     literal_column,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,6 +62,8 @@ class Feature(Base):
     allowed_values: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
     higher_is_better: Mapped[bool | None]
     description: Mapped[str | None] = mapped_column(Text)
+    # Whether jurisdictions below the one holding a value inherit it (migration 6b2d8e4f1a37).
+    inherits: Mapped[bool] = mapped_column(server_default=true())
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

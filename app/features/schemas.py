@@ -33,6 +33,7 @@ class FeatureRead(BaseModel):
                     "allowed_values": None,
                     "higher_is_better": True,
                     "description": "Retail investors may trade on licensed platforms.",
+                    "inherits": True,
                 }
             ]
         }
@@ -48,6 +49,11 @@ class FeatureRead(BaseModel):
         description="For boolean and numeric features: whether more is better. Null otherwise."
     )
     description: str | None
+    inherits: bool = Field(
+        default=True,
+        description="Whether a jurisdiction without a value of its own inherits its nearest "
+        "ancestor's (EU -> member states, US -> US-NY, AE -> AE-DU -> DIFC).",
+    )
 
 
 class FeatureList(Page[FeatureRead]):
@@ -91,6 +97,13 @@ class FeatureValueRead(BaseModel):
     note: str | None
     source_ids: list[str]
     confidence: Confidence
+    inherited_from: str | None = Field(
+        default=None,
+        description="The ancestor whose value this is (e.g. `EU` for a member state under "
+        "MiCA, `US` for US-NY); null when the value is the jurisdiction's own. History "
+        "(`history=true`) lists own values only.",
+        examples=[None],
+    )
 
 
 VALUE_CSV = (
@@ -103,6 +116,7 @@ VALUE_CSV = (
     "valid_from",
     "valid_to",
     "confidence",
+    "inherited_from",
     "source_ids",
     "note",
 )

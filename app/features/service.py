@@ -3,9 +3,10 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, case, column, func, literal, or_, select, table, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.dataset.schemas import FeatureValueRecord
 from app.errors import NotFoundError
@@ -64,33 +65,71 @@ def _source_ids() -> Any:
     )
 
 
-def values_query(*, as_of: date | None) -> Select[Any]:
-    """Feature values joined with their jurisdiction, feature and sources; in force on
-    `as_of`, or the whole history when `as_of` is None."""
-    stmt = (
+_LINEAGE = table(
+    "jurisdiction_lineage",
+    column("jurisdiction_id"),
+    column("ancestor_id"),
+    column("depth"),
+)
+_Ancestor = aliased(Jurisdiction, name="ancestor")
+
+
+def _effective(as_of: date) -> Any:
+    """Per jurisdiction and feature, the value in force on `as_of`: its own, else the nearest
+    ancestor's for a feature that inherits (a view of the tree, migration 6b2d8e4f1a37)."""
+    return (
         select(
-            Jurisdiction.code.label("jurisdiction_code"),
-            Feature.key.label("feature_key"),
-            Feature.category,
-            Feature.value_type,
-            Feature.allowed_values,
-            Feature.higher_is_better,
-            FeatureValue.value,
-            FeatureValue.valid_from,
-            FeatureValue.valid_to,
-            FeatureValue.note,
-            FeatureValue.confidence,
-            _source_ids().label("source_ids"),
+            _LINEAGE.c.jurisdiction_id.label("jurisdiction_id"),
+            FeatureValue.id.label("feature_value_id"),
+            case((_LINEAGE.c.depth > 0, _LINEAGE.c.ancestor_id)).label("inherited_from_id"),
         )
-        .join(Jurisdiction, Jurisdiction.id == FeatureValue.jurisdiction_id)
+        .distinct(_LINEAGE.c.jurisdiction_id, FeatureValue.feature_id)
+        .join(FeatureValue, FeatureValue.jurisdiction_id == _LINEAGE.c.ancestor_id)
         .join(Feature, Feature.id == FeatureValue.feature_id)
-    )
-    if as_of is not None:
-        stmt = stmt.where(
+        .where(
             FeatureValue.valid_from <= as_of,
             or_(FeatureValue.valid_to.is_(None), FeatureValue.valid_to > as_of),
+            or_(_LINEAGE.c.depth == 0, Feature.inherits),
         )
-    return stmt
+        .order_by(_LINEAGE.c.jurisdiction_id, FeatureValue.feature_id, _LINEAGE.c.depth)
+        .subquery("effective")
+    )
+
+
+def values_query(*, as_of: date | None) -> Select[Any]:
+    """Feature values joined with their jurisdiction, feature and sources: with `as_of`, each
+    jurisdiction's value in force that day, its own or inherited (`inherited_from`); without,
+    the jurisdictions' own history. `Jurisdiction` is the jurisdiction the value is read for
+    (filter on it), `FeatureValue` the stored value."""
+    columns = (
+        Jurisdiction.code.label("jurisdiction_code"),
+        Feature.key.label("feature_key"),
+        Feature.category,
+        Feature.value_type,
+        Feature.allowed_values,
+        Feature.higher_is_better,
+        FeatureValue.value,
+        FeatureValue.valid_from,
+        FeatureValue.valid_to,
+        FeatureValue.note,
+        FeatureValue.confidence,
+        _source_ids().label("source_ids"),
+    )
+    if as_of is None:
+        return (
+            select(*columns, literal(None).label("inherited_from"))
+            .join(Jurisdiction, Jurisdiction.id == FeatureValue.jurisdiction_id)
+            .join(Feature, Feature.id == FeatureValue.feature_id)
+        )
+    effective = _effective(as_of)
+    return (
+        select(*columns, _Ancestor.code.label("inherited_from"))
+        .select_from(effective)
+        .join(FeatureValue, FeatureValue.id == effective.c.feature_value_id)
+        .join(Jurisdiction, Jurisdiction.id == effective.c.jurisdiction_id)
+        .join(Feature, Feature.id == FeatureValue.feature_id)
+        .outerjoin(_Ancestor, _Ancestor.id == effective.c.inherited_from_id)
+    )
 
 
 def to_value_read(row: Any) -> FeatureValueRead:
@@ -106,6 +145,7 @@ def to_value_read(row: Any) -> FeatureValueRead:
         note=row.note,
         source_ids=list(row.source_ids or []),
         confidence=row.confidence,
+        inherited_from=row.inherited_from,
     )
 
 
@@ -119,7 +159,7 @@ async def list_jurisdiction_values(
     limit: int,
 ) -> list[FeatureValueRead]:
     """A jurisdiction's values by feature key (then valid_from), in force on as_of or all."""
-    stmt = values_query(as_of=as_of).where(FeatureValue.jurisdiction_id == jurisdiction_id)
+    stmt = values_query(as_of=as_of).where(Jurisdiction.id == jurisdiction_id)
     if category is not None:
         stmt = stmt.where(Feature.category == category)
     if after is not None:
@@ -146,7 +186,7 @@ async def list_feature_values(
     """A feature's values across jurisdictions by code (then valid_from)."""
     stmt = values_query(as_of=as_of).where(FeatureValue.feature_id == feature_id)
     if jurisdiction_ids is not None:
-        stmt = stmt.where(FeatureValue.jurisdiction_id.in_(jurisdiction_ids))
+        stmt = stmt.where(Jurisdiction.id.in_(jurisdiction_ids))
     if after is not None:
         code, valid_from = after
         stmt = stmt.where(

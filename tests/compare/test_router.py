@@ -48,6 +48,7 @@ class TestCompareJurisdictions:
             "score": 1.0,
             "valid_from": "2020-01-01",
             "valid_to": None,
+            "inherited_from": None,
             "confidence": "verified",
             "source_ids": ["zz-law"],
             "note": None,

@@ -76,6 +76,7 @@ def _value(code: str, value: str, valid_from: str, **fields: Any) -> dict[str, A
         "note": None,
         "source_ids": [],
         "confidence": "verified",
+        "inherited_from": None,
     } | fields
 
 
@@ -115,6 +116,7 @@ class TestListFeatures:
                 "allowed_values": None,
                 "higher_is_better": True,
                 "description": None,
+                "inherits": True,
             }
         ]
 
@@ -166,6 +168,7 @@ class TestGetFeature:
             "allowed_values": REGIMES,
             "higher_is_better": None,
             "description": None,
+            "inherits": True,
         }
 
     async def test_unknown_key_is_404_naming_it(self, client: AsyncClient) -> None:
@@ -308,11 +311,11 @@ class TestListFeatureValues:
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.text.splitlines() == [
             "jurisdiction_code,feature_key,category,value_type,value,score,valid_from,valid_to,"
-            "confidence,source_ids,note",
-            "XA,zz_regime,licensing,enum,none,0.0,2019-01-01,2023-06-01,verified,zz-gazette,",
-            "XA,zz_regime,licensing,enum,licence,1.0,2023-06-01,,verified,zz-gazette;zz-law,"
+            "confidence,inherited_from,source_ids,note",
+            "XA,zz_regime,licensing,enum,none,0.0,2019-01-01,2023-06-01,verified,,zz-gazette,",
+            "XA,zz_regime,licensing,enum,licence,1.0,2023-06-01,,verified,,zz-gazette;zz-law,"
             "Licensing in force.",
-            "ZB,zz_regime,licensing,enum,registration,0.5,2021-01-01,,reported,,",
+            "ZB,zz_regime,licensing,enum,registration,0.5,2021-01-01,,reported,,,",
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient, session: AsyncSession) -> None:
@@ -347,6 +350,7 @@ class TestListJurisdictionFeatures:
             "note": None,
             "source_ids": [],
             "confidence": "verified",
+            "inherited_from": None,
         }
 
     RATE = {
@@ -361,6 +365,7 @@ class TestListJurisdictionFeatures:
         "note": None,
         "source_ids": [],
         "confidence": "verified",
+        "inherited_from": None,
     }
 
     async def test_values_in_force_today_by_feature_key(
@@ -418,8 +423,8 @@ class TestListJurisdictionFeatures:
         response = await client.get("/v1/jurisdictions/XA/features?format=csv")
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.text.splitlines()[1:] == [
-            "XA,zz_flag,innovation,boolean,true,1.0,2024-01-01,,verified,,",
-            "XA,zz_rate,taxation,percent,16.5,,2022-04-01,,verified,,",
+            "XA,zz_flag,innovation,boolean,true,1.0,2024-01-01,,verified,,,",
+            "XA,zz_rate,taxation,percent,16.5,,2022-04-01,,verified,,,",
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient, session: AsyncSession) -> None:

@@ -28,6 +28,7 @@ FEATURE: dict[str, Any] = {
     "allowed_values": None,
     "higher_is_better": True,
     "description": "Retail investors may trade.",
+    "inherits": True,
 }
 VALUE_PATH = "/v1/jurisdictions/XA/features/zz_retail"
 
@@ -276,6 +277,7 @@ class TestSetJurisdictionFeature:
             "note": "Act in force.",
             "source_ids": ["zz-law"],
             "confidence": "verified",
+            "inherited_from": None,
         }
         assert response.json() == {
             "jurisdiction_code": "XA",
