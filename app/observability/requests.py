@@ -6,11 +6,12 @@ unexpected errors, whose traceback goes into the same event as the request.
 """
 
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from starlette.routing import BaseRoute, Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics
@@ -25,25 +26,25 @@ access_log = logging.getLogger("juriscope.access")
 UNMATCHED = "unmatched"
 
 
-def _route_of(scope: Scope, routes: Callable[[], list[BaseRoute]]) -> str:
-    """The route template (`/v1/jurisdictions/{code}`), never the raw path: a bounded set of
-    label values. Found in the scope when the router ran; matched here when a middleware
-    answered first (a HEAD, a 429)."""
-    route = scope.get("route")
-    if route is None:
-        for candidate in routes():
-            match, _ = candidate.matches({**scope, "method": "GET"})
-            if match is not Match.NONE:
-                route = candidate
-                break
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
-
-
 class RequestObserver:
-    def __init__(self, app: ASGIApp, *, routes: Callable[[], list[BaseRoute]]) -> None:
+    def __init__(self, app: ASGIApp, *, templates: Callable[[], Iterable[str]]) -> None:
         self.app = app
-        self.routes = routes
+        self.templates = templates
+        self.patterns: list[tuple[re.Pattern[str], str]] | None = None
+
+    def _route_of(self, scope: Scope) -> str:
+        """The route template (`/v1/jurisdictions/{code}`), never the raw path: a bounded
+        set of label values. The router notes it in the scope; when a middleware answered
+        first (a 429, a 413), the path is matched against the documented templates here."""
+        template = getattr(scope.get("route"), "path_format", None)
+        if isinstance(template, str):
+            return template
+        if self.patterns is None:
+            self.patterns = [(compile_path(path)[0], path) for path in self.templates()]
+        for pattern, path in self.patterns:
+            if pattern.match(scope["path"]):
+                return path
+        return UNMATCHED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +74,7 @@ class RequestObserver:
         finally:
             metrics.IN_PROGRESS.dec()
             seconds = time.perf_counter() - started
-            route = info.route or _route_of(scope, self.routes)
+            route = info.route or self._route_of(scope)
             method = scope["method"]
             metrics.record_request(method, route, status, seconds)
             if access_log.isEnabledFor(logging.INFO) or status >= 500:
@@ -115,10 +116,11 @@ def _log(
     )
 
 
-def observe(app: ASGIApp, *, routes: Callable[[], list[BaseRoute]]) -> ASGIApp:
-    """`app` inside the request-id and observer layers."""
+def observe(app: ASGIApp, *, templates: Callable[[], Iterable[str]]) -> ASGIApp:
+    """`app` inside the request-id and observer layers; `templates` gives the paths of the
+    app's routes."""
     return CorrelationIdMiddleware(
-        RequestObserver(app, routes=routes),
+        RequestObserver(app, templates=templates),
         header_name=REQUEST_ID_HEADER,
         generator=new_request_id,
         validator=is_well_formed,
