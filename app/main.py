@@ -203,14 +203,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
         )
-    # Outside everything, Starlette's ServerErrorMiddleware included: request ids, metrics
-    # and the access log see every response, a 500 too.
+    if setup_tracing(app, settings) and database is not None:
+        trace_engines(app, database.engine, database.read_engine)
+    # Outside everything, Starlette's ServerErrorMiddleware (and the tracing) included:
+    # request ids, metrics and the access log see every response, a 500 too.
     build_stack = app.build_middleware_stack
     app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
         build_stack(), templates=lambda: app.openapi()["paths"]
     )
-    if setup_tracing(app, settings) and database is not None:
-        trace_engines(app, database.engine, database.read_engine)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(health.router)
     app.include_router(observed_metrics.router)

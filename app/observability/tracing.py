@@ -18,9 +18,18 @@ log = logging.getLogger("juriscope.tracing")
 NOT_TRACED = "/healthz,/readyz,/metrics"
 
 
-def setup_tracing(app: FastAPI, settings: Settings, *, span_processor: Any = None) -> bool:
-    """Trace `app`'s requests and outgoing httpx calls; True when tracing is on.
-    `span_processor` replaces the OTLP exporter (tests)."""
+def span_processor() -> Any:
+    """Spans go out in batches to the OTLP endpoint of the OTEL_* variables."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    return BatchSpanProcessor(OTLPSpanExporter())
+
+
+def setup_tracing(app: FastAPI, settings: Settings) -> bool:
+    """Trace `app`'s requests and outgoing httpx calls; True when tracing is on. Call it
+    before anything else wraps the app's middleware stack (the instrumentation expects
+    Starlette's own)."""
     if not settings.tracing:
         return False
     try:
@@ -29,7 +38,6 @@ def setup_tracing(app: FastAPI, settings: Settings, *, span_processor: Any = Non
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError:
         log.warning(
             "tracing is configured but OpenTelemetry is not installed "
@@ -37,11 +45,7 @@ def setup_tracing(app: FastAPI, settings: Settings, *, span_processor: Any = Non
         )
         return False
     provider = TracerProvider(resource=Resource.create({"service.name": "juriscope"}))
-    if span_processor is None:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        span_processor = BatchSpanProcessor(OTLPSpanExporter())
-    provider.add_span_processor(span_processor)
+    provider.add_span_processor(span_processor())
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(provider)  # once per process; later apps pass theirs
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=NOT_TRACED)
@@ -63,4 +67,5 @@ def trace_engines(app: FastAPI, *engines: AsyncEngine) -> None:
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()  # one app per process in production; tests build many
     unique = list({id(engine): engine.sync_engine for engine in engines}.values())
-    instrumentor.instrument(engines=unique, tracer_provider=provider)
+    # The instrumentation declares SQLAlchemy < 2.1; it works on 2.1's unchanged event API.
+    instrumentor.instrument(engines=unique, tracer_provider=provider, skip_dep_check=True)
