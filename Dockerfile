@@ -23,7 +23,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     JURISCOPE_ENV=production \
     JURISCOPE_MIGRATIONS_DIR=/srv/juriscope/migrations \
     JURISCOPE_SEED_ON_START=false \
-    JURISCOPE_TRUSTED_PROXIES=
+    JURISCOPE_TRUSTED_PROXIES= \
+    JURISCOPE_LOG_FORMAT=json
 USER juriscope
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -10,6 +10,7 @@ from app.deps import SessionDep
 from app.errors import PermissionDenied, Unauthorized
 from app.keys import service as keys_service
 from app.keys.schemas import Caller
+from app.observability.context import note_key
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -32,6 +33,7 @@ async def get_caller(
             "The API key is unknown or revoked.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    note_key(caller.id)
     return caller
 
 

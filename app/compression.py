@@ -126,4 +126,7 @@ class HeadMiddleware:
                 return
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        as_get = {**scope, "method": "GET"}
+        await self.app(as_get, receive, without_body)
+        if "route" in as_get:
+            scope["route"] = as_get["route"]  # which route answered, for the metrics

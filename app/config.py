@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -59,6 +59,27 @@ class Settings(BaseSettings):
     rate_limit: str = "600/minute"
     write_rate_limit: str = "120/minute"
 
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics needs `Authorization: Bearer <token>`.",
+    )
+    # Where `serve` keeps the workers' metric files (prometheus_client's multiprocess mode);
+    # unset: a temporary directory of its own. Emptied when `serve` starts.
+    metrics_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "JURISCOPE_METRICS_DIR"),
+    )
+    traces: bool = False
+    otel_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+    otel_sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -81,6 +102,22 @@ class Settings(BaseSettings):
         if self.env == "production" and not self.database_url:
             raise ValueError("DATABASE_URL must be set when JURISCOPE_ENV=production")
         return self
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def tracing(self) -> bool:
+        """Traces are exported when JURISCOPE_TRACES=true or an OTLP endpoint is set, unless
+        OTEL_SDK_DISABLED=true."""
+        return not self.otel_sdk_disabled and (self.traces or bool(self.otel_endpoint))
 
     @property
     def embedded(self) -> bool:

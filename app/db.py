@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
+from app.observability.metrics import observe_pool, pool_class
 
 # PostgreSQL's own naming style, so constraint names in errors and migrations are predictable.
 NAMING_CONVENTION = {
@@ -58,9 +59,13 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine:
-    """An async engine whose connects and statements time out, so an outage fails fast."""
+def create_engine(
+    settings: Settings, url: str, *, pool_name: str = "primary", **overrides: Any
+) -> AsyncEngine:
+    """An async engine whose connects and statements time out, so an outage fails fast; its
+    pool is watched by the metrics under `pool_name`."""
     options: dict[str, Any] = {
+        "poolclass": pool_class(pool_name),
         "pool_size": settings.pool_size,
         "max_overflow": settings.pool_max_overflow,
         "pool_timeout": settings.pool_timeout_s,
@@ -80,7 +85,9 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         },
     }
     options.update(overrides)
-    return create_async_engine(async_url(url), **options)
+    engine = create_async_engine(async_url(url), **options)
+    observe_pool(engine, pool_name)
+    return engine
 
 
 @dataclass
@@ -95,7 +102,7 @@ class Database:
     @classmethod
     def connect(cls, settings: Settings, url: str, read_url: str | None = None) -> "Database":
         engine = create_engine(settings, url)
-        read_engine = create_engine(settings, read_url) if read_url else engine
+        read_engine = create_engine(settings, read_url, pool_name="read") if read_url else engine
         return cls(
             engine=engine,
             read_engine=read_engine,

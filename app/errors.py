@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.observability.context import note_error, request_id
+
 log = logging.getLogger("juriscope.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -38,6 +40,7 @@ class Problem(BaseModel):
                     "status": 404,
                     "detail": "No jurisdiction with code 'XX'.",
                     "instance": "/v1/jurisdictions/XX",
+                    "request_id": "4bf92f3577b34da6a3ce929d0e0e4736",
                 }
             ]
         }
@@ -49,6 +52,11 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[ValidationIssue] | None = None
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id, also in the `X-Request-ID` response header and in the "
+        "server's log lines for this request: quote it when reporting a problem.",
+    )
 
 
 class AppError(Exception):
@@ -178,6 +186,7 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    body["request_id"] = request_id()
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -313,7 +322,8 @@ async def _unhandled(request: Request, error: Exception) -> JSONResponse:
             detail="The database is unreachable; retry shortly.",
             headers={"Retry-After": "5"},
         )
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The traceback goes in the request's own log event (app.observability.requests).
+    note_error(error)
     return problem_response(
         request,
         status=500,

@@ -33,6 +33,9 @@ from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
 from app.metrics.write_router import router as metrics_writes
+from app.observability import metrics as observed_metrics
+from app.observability.requests import observe
+from app.observability.tracing import setup_tracing, trace_engines
 from app.protection import (
     BodyLimitMiddleware,
     EncodedSlashMiddleware,
@@ -152,11 +155,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             app.state.db = Database.connect(
                 settings, settings.database_url, settings.database_read_url
             )
+            trace_engines(app, app.state.db.engine, app.state.db.read_engine)
+        observed_metrics.forget_dead_workers()
         try:
             yield
         finally:
             if owned:
                 await app.state.db.dispose()
+            observed_metrics.leave()
 
     app = FastAPI(
         title="Juriscope",
@@ -199,12 +205,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Link", "Location", "Retry-After"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
         )
+    if setup_tracing(app, settings) and database is not None:
+        trace_engines(app, database.engine, database.read_engine)
+    # Outside everything, Starlette's ServerErrorMiddleware (and the tracing) included:
+    # request ids, metrics and the access log see every response, a 500 too.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
+        build_stack(), templates=lambda: app.openapi()["paths"]
+    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(health.router)
     app.include_router(explorer.router)
     app.mount(explorer.ASSETS_PATH, explorer.assets, name="explorer")
+    app.include_router(observed_metrics.router)
     app.include_router(api_index.router)
     for router in READ_ROUTERS:
         app.include_router(router, dependencies=[READ_ACCESS])

@@ -20,10 +20,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.observability import metrics
+from app.observability.context import note_key, request_id
 
 log = logging.getLogger("juriscope.protection")
 
-UNLIMITED_PATHS = ("/healthz", "/readyz")
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
 _KEY_IS_VALID = text("SELECT true FROM api_key WHERE hash = :hash AND revoked_at IS NULL")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SECURITY_HEADERS = [
@@ -55,6 +57,7 @@ async def send_problem(
     }
     if errors is not None:
         problem["errors"] = errors
+    problem["request_id"] = request_id()
     body = json.dumps(problem).encode()
     await send(
         {
@@ -151,6 +154,7 @@ class RateLimitMiddleware:
         digest = hashlib.sha256(token.encode()).hexdigest()
         now = time.monotonic()
         if self.known_keys.get(digest, 0.0) > now:
+            note_key(f"key_{parts[1]}")
             return f"key:{parts[1]}"
         try:
             async with scope["app"].state.db.engine.connect() as connection:
@@ -160,6 +164,7 @@ class RateLimitMiddleware:
         if not valid:
             return address
         self.known_keys[digest] = now + 60
+        note_key(f"key_{parts[1]}")
         return f"key:{parts[1]}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -174,6 +179,7 @@ class RateLimitMiddleware:
             log.warning("rate limiter unavailable, allowing: %s", error)
             allowed = True
         if not allowed:
+            metrics.RATE_LIMITED.labels("write" if item is self.writes else "read").inc()
             stats = await self.limiter.get_window_stats(item, item.namespace, caller)
             retry = max(1, math.ceil(stats.reset_time - time.time()))
             await send_problem(

@@ -9,11 +9,15 @@ are problem+json like the app's.
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import get_settings
+from app.observability.context import new_request_id
+
+log = logging.getLogger("juriscope.server")
 
 PROBLEM_TYPES = {
     400: ("Bad Request", "/problems/bad-request"),
@@ -26,10 +30,28 @@ PROBLEM_TYPES = {
 def problem_bytes(status: int, detail: str) -> bytes:
     """A whole HTTP/1.1 response carrying a problem+json body, closing the connection."""
     title, type_ = PROBLEM_TYPES[status]
-    body = json.dumps({"type": type_, "title": title, "status": status, "detail": detail})
+    # The request never reached the app, so it has no id yet: this answer gets one of its
+    # own, logged with the refusal.
+    request_id = new_request_id()
+    log.info(
+        "refused a request before the app: %s %s",
+        status,
+        detail,
+        extra={"event": "refused", "status": status, "request_id": request_id},
+    )
+    body = json.dumps(
+        {
+            "type": type_,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "request_id": request_id,
+        }
+    )
     return (
         f"HTTP/1.1 {status} {title}\r\n"
         "content-type: application/problem+json\r\n"
+        f"x-request-id: {request_id}\r\n"
         f"content-length: {len(body)}\r\n"
         "cache-control: no-store\r\n"
         "connection: close\r\n\r\n"

@@ -57,6 +57,7 @@ def test_the_image_runs_migrations_from_the_copied_directory() -> None:
     assert "COPY migrations ./migrations" in dockerfile
     assert "JURISCOPE_MIGRATIONS_DIR=/srv/juriscope/migrations" in dockerfile
     assert "USER juriscope" in dockerfile
+    assert "JURISCOPE_LOG_FORMAT=json" in dockerfile
     compose = (ROOT / "docker-compose.yml").read_text()
     assert 'command: ["migrate"]' in compose
     assert "condition: service_completed_successfully" in compose
