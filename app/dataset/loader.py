@@ -28,6 +28,7 @@ from app.dataset.schemas import (
     JurisdictionRecord,
     MetricRecord,
     ObservationRecord,
+    ScenarioRecord,
     SourceRecord,
 )
 from app.dataset.validate import Known, fv_key, obs_key, validate_dataset
@@ -37,6 +38,7 @@ from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.indices.models import CompositeIndex, IndexComponent
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.metrics.models import Metric, Observation, ObservationSource
+from app.scenarios.models import Scenario, ScenarioSource
 from app.sources.models import Source
 
 BUNDLED = Path(__file__).parent / "data"
@@ -50,6 +52,7 @@ ENTITY_NAMES = {
     "observations": "observation",
     "events": "event",
     "indices": "index",
+    "scenarios": "scenario",
 }
 
 
@@ -142,6 +145,16 @@ _SQL = {
                   FROM index_component c LEFT JOIN feature f ON f.id = c.feature_id
                   LEFT JOIN metric m ON m.id = c.metric_id WHERE c.index_id = i.id) AS components
           FROM composite_index i ORDER BY i.key""",
+    "scenarios": """
+        SELECT s.slug AS id, s.name, i.key AS index, j.code AS jurisdiction, s.overrides,
+               s.weights, s.description, s.rationale,
+               coalesce((SELECT array_agg(src.slug ORDER BY src.slug) FROM scenario_source l
+                  JOIN source src ON src.id = l.source_id WHERE l.scenario_id = s.id),
+                  '{}') AS source_ids
+          FROM scenario s JOIN composite_index i ON i.id = s.index_id
+          JOIN jurisdiction j ON j.id = s.jurisdiction_id
+         WHERE CAST(:slugs AS text[]) IS NULL OR s.slug = ANY(CAST(:slugs AS text[]))
+         ORDER BY s.slug""",
 }
 
 
@@ -150,11 +163,17 @@ async def read_database(
     entities: Sequence[str] = tuple(ENTITY_FILES),
     *,
     metric_keys: list[str] | None = None,
+    scenario_ids: list[str] | None = None,
 ) -> Dataset:
-    """The stored data as a dataset (what `export` writes), for the entity types asked for."""
+    """The stored data as a dataset (what `export` writes), for the entity types asked for
+    (observations of `metric_keys` only, the scenarios `scenario_ids` only, when given)."""
     parts: dict[str, list[Any]] = {}
     for entity in entities:
-        params = {"metrics": metric_keys} if entity == "observations" else {}
+        params: dict[str, Any] = {}
+        if entity == "observations":
+            params = {"metrics": metric_keys}
+        elif entity == "scenarios":
+            params = {"slugs": scenario_ids}
         rows = (await session.execute(text(_SQL[entity]), params)).mappings().all()
         model = ENTITY_FILES[entity]
         parts[entity] = [model.model_validate(dict(row)) for row in rows]
@@ -185,6 +204,8 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
         needed.add("metrics")
     if dataset.indices:
         needed.add("features")
+    if dataset.scenarios:
+        needed |= {"features", "metrics", "indices"}
     metric_keys = sorted({o.metric_key for o in dataset.observations}) or None
     stored = await read_database(
         session, [e for e in ENTITY_FILES if e in needed], metric_keys=metric_keys
@@ -246,6 +267,7 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
         regulators=regulators,
         features={f.key: f for f in stored.features},
         metrics={m.key: m for m in stored.metrics},
+        indices={i.key: i for i in stored.indices},
         feature_values=stored.feature_values,
         observation_shapes=shapes,
     )
@@ -264,6 +286,7 @@ _KEYS: dict[str, KeyFn] = {
     "observations": obs_key,
     "events": lambda r: r.id,
     "indices": lambda r: r.key,
+    "scenarios": lambda r: r.id,
 }
 
 
@@ -666,6 +689,34 @@ class _Writer:
                 for position, c in enumerate(r.components)
             ],
         )
+
+    async def scenarios(self, create: list[ScenarioRecord], change: list[Any]) -> None:
+        if not create and not change:
+            return
+        jurisdictions = await self._ids(Jurisdiction.code, Jurisdiction.id)
+        indices = await self._ids(CompositeIndex.key, CompositeIndex.id)
+
+        def row(r: ScenarioRecord) -> dict[str, Any]:
+            data = r.model_dump(mode="json", exclude={"id", "index", "jurisdiction", "source_ids"})
+            return {
+                "slug": r.id,
+                "index_id": indices[r.index],
+                "jurisdiction_id": jurisdictions[r.jurisdiction],
+                **data,
+            }
+
+        links: list[tuple[int, list[str]]] = []
+        for _, r in change:
+            row_id = await self.session.scalar(
+                update(Scenario)
+                .where(Scenario.slug == r.id)
+                .values(**row(r), updated_at=func.now())
+                .returning(Scenario.id)
+            )
+            links.append((_found(row_id), r.source_ids))
+        created = await self._insert(Scenario, [row(r) for r in create], Scenario.id)
+        links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
+        await self._links(ScenarioSource, "scenario_id", links)
 
 
 # Entry points for the CLI and the embedded start --------------------------------------------

@@ -102,18 +102,18 @@ async def delete_jurisdiction(
     cascade: Annotated[
         bool,
         Query(
-            description="Also delete the jurisdiction's feature values, observations and "
-            "events (needs an admin key). Without it, a jurisdiction that has data is "
-            "refused with 409."
+            description="Also delete the jurisdiction's feature values, observations, "
+            "events and saved scenarios (needs an admin key). Without it, a jurisdiction "
+            "that has data is refused with 409."
         ),
     ] = False,
 ) -> Response:
     """Delete a jurisdiction and its regulators. When it has data of its own (feature values,
-    observations, events), `cascade=true` and an admin key are needed, and the change feed
-    then records every removed row (feature-value histories, observations, events) before
-    the jurisdiction itself. Refused with 409 while other jurisdictions depend on it:
-    subdivisions or zones within it, or observations naming it as counterpart. Honours
-    If-Match."""
+    observations, events, saved scenarios), `cascade=true` and an admin key are needed, and
+    the change feed then records every removed row (feature-value histories, observations,
+    events, scenarios) before the jurisdiction itself. Refused with 409 while other
+    jurisdictions depend on it: subdivisions or zones within it, or observations naming it
+    as counterpart. Honours If-Match."""
     current = await service.get_jurisdiction_profile(session, code)
     check_if_match(request, current)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
@@ -166,12 +166,14 @@ async def delete_jurisdiction(
 
 
 async def _owned_data(session: Any, code: str) -> dict[str, list[Any]]:
-    """The jurisdiction's own feature values, observations and events, as records."""
-    stored = await read_database(session, ["feature_values", "observations", "events"])
+    """The jurisdiction's own feature values, observations, events and saved scenarios, as
+    records."""
+    stored = await read_database(session, ["feature_values", "observations", "events", "scenarios"])
     return {
         "feature_values": [v for v in stored.feature_values if v.jurisdiction_code == code],
         "observations": [o for o in stored.observations if o.jurisdiction_code == code],
         "events": [e for e in stored.events if e.jurisdiction_code == code],
+        "scenarios": [s for s in stored.scenarios if s.jurisdiction == code],
     }
 
 
@@ -207,5 +209,14 @@ def _removal_changes(code: str, owned: dict[str, list[Any]]) -> list[dict[str, A
             "after": None,
         }
         for event in owned["events"]
+    ]
+    records += [
+        {
+            "entity": "scenario",
+            "entity_key": scenario.id,
+            "before": scenario.model_dump(mode="json"),
+            "after": None,
+        }
+        for scenario in owned["scenarios"]
     ]
     return records
