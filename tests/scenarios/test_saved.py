@@ -174,10 +174,11 @@ class TestCreateScenario:
         ("change", "loc"),
         [
             ({"id": "zb_licence"}, ["body", "id"]),
+            ({"id": "evaluate"}, ["body", "id"]),
             ({"name": " "}, ["body", "name"]),
             ({"source_ids": ["zz-unknown"]}, ["body", "source_ids"]),
         ],
-        ids=["id", "blank-name", "unknown-source"],
+        ids=["id", "reserved-id", "blank-name", "unknown-source"],
     )
     async def test_record_rules(
         self, client: AsyncClient, auth: dict[str, str], change: dict[str, Any], loc: list[Any]
