@@ -261,6 +261,13 @@ class ScenarioRecord(Record):
         default_factory=list
     )
 
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "evaluate":
+            raise ValueError("'evaluate' is reserved (POST /v1/scenarios/evaluate)")
+        return value
+
 
 # The files of a dataset directory, in load order (references point backwards).
 ENTITY_FILES: dict[str, type[Record]] = {
