@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format docs bench clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -37,6 +37,9 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format app tests migrations bench
 	$(BIN)/ruff check --fix app tests migrations bench
+
+docs: $(VENV)/.installed-dev  ## regenerate the generated table of docs/methodology.md from the API
+	UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/scenarios/test_methodology_doc.py
 
 bench: $(VENV)/.installed-dev  ## the load benchmark (minutes; see bench/README.md)
 	$(BIN)/python -m bench.run

@@ -269,7 +269,12 @@ def _allowed_methods(request: Request) -> list[str]:
     separate routes, so the router alone would name only the first)."""
     path = request.url.path
     methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
+    paths = request.app.openapi()["paths"]
+    if path in paths:
+        # A literal path (/v1/scenarios/evaluate) is its own resource, not an {id} of its
+        # parent: the parent's methods do not apply to it.
+        paths = {path: paths[path]}
+    for template, operations in paths.items():
         pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(pattern, path):
             methods |= {method.upper() for method in operations}

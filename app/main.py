@@ -43,6 +43,7 @@ from app.protection import (
     SecurityHeadersMiddleware,
 )
 from app.scenarios.router import router as scenarios_router
+from app.scenarios.write_router import router as scenarios_writes
 from app.sources.router import router as sources_router
 from app.sources.write_router import router as sources_writes
 from app.strict_json import StrictJSONMiddleware
@@ -65,6 +66,7 @@ WRITE_ROUTERS = (
     sources_writes,
     events_writes,
     indices_writes,
+    scenarios_writes,
     imports_router,
     keys_router,
 )
@@ -97,7 +99,10 @@ TAGS = [
     {"name": "events", "description": "The regulatory timeline."},
     {"name": "compare", "description": "Jurisdictions side by side."},
     {"name": "indices", "description": "Composite indices and re-weightable rankings."},
-    {"name": "scenarios", "description": "What-if evaluation; nothing is stored."},
+    {
+        "name": "scenarios",
+        "description": "What-if evaluation, and saved scenarios re-evaluated on current data.",
+    },
     {"name": "changes", "description": "The change feed: every write, in order."},
     {"name": "imports", "description": "Bulk, all-or-nothing dataset imports (admin)."},
     {"name": "keys", "description": "API keys (admin)."},

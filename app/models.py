@@ -8,6 +8,7 @@ from app.indices.models import CompositeIndex, IndexComponent
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.keys.models import ApiKey
 from app.metrics.models import Metric, Observation, ObservationSource
+from app.scenarios.models import Scenario, ScenarioSource
 from app.sources.models import Source
 
 __all__ = [
@@ -27,5 +28,7 @@ __all__ = [
     "Observation",
     "ObservationSource",
     "Regulator",
+    "Scenario",
+    "ScenarioSource",
     "Source",
 ]

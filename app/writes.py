@@ -123,16 +123,20 @@ async def put_resource(
     load: Callable[[], Awaitable[M]],
     missing: type[Exception],
     location: str,
+    check: Callable[[Any], Awaitable[None]] | None = None,
 ) -> M:
     """Create or replace one resource: If-Match against its current representation, the
-    record built and stored through the loader, then 201 with Location or 200, and the new
-    ETag."""
+    record built (and given to `check`, for rules of the domain's own) and stored through
+    the loader, then 201 with Location or 200, and the new ETag."""
     try:
         current: M | None = await load()
     except missing:
         current = None
     check_if_match(request, current)
-    records: Any = {entity: [build_record(record, data)]}
+    built = build_record(record, data)
+    if check is not None:
+        await check(built)
+    records: Any = {entity: [built]}
     await apply(request, session, actor, **records)
     stored = await load()
     if current is None:

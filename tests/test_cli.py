@@ -197,7 +197,8 @@ class TestFreshDataDirectory:
         assert result.stdout == (
             "Seeded: sources +259 ~0 =0, jurisdictions +18 ~0 =0, features +55 ~0 =0, "
             "metrics +16 ~0 =0, feature_values +248 ~0 =0, observations +84 ~0 =0, "
-            "events +98 ~0 =0, indices +1 ~0 =0 (+created ~updated =unchanged).\n"
+            "events +98 ~0 =0, indices +1 ~0 =0, scenarios +6 ~0 =0 "
+            "(+created ~updated =unchanged).\n"
         )
         assert "(at head)" in juriscope("db", "current", data_dir=tmp_path).stdout
         assert server_pid(tmp_path) is None
@@ -217,7 +218,7 @@ class TestFreshDataDirectory:
         out = tmp_path / "out"
         result = juriscope("export", str(out), data_dir=tmp_path / "data")
         assert result.returncode == 0, result.stderr
-        assert result.stdout == f"Exported 0 records to 8 files in {out}.\n"
+        assert result.stdout == f"Exported 0 records to 9 files in {out}.\n"
         assert json.loads((out / "jurisdictions.json").read_text()) == []
 
     def test_keys_create(self, tmp_path: Path) -> None:

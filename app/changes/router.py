@@ -27,6 +27,7 @@ class ChangeEntity(StrEnum):
     OBSERVATION = "observation"
     EVENT = "event"
     INDEX = "index"
+    SCENARIO = "scenario"
     API_KEY = "api_key"
 
 

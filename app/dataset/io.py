@@ -43,6 +43,7 @@ def record_key(entity: str, raw: Any) -> str | None:
         "metrics": ("key",),
         "events": ("id",),
         "indices": ("key",),
+        "scenarios": ("id",),
         "feature_values": ("jurisdiction_code", "feature_key", "valid_from"),
         "observations": ("jurisdiction_code", "metric_key", "period", "counterpart_code"),
         "regulators": ("jurisdiction_code", "id"),
@@ -117,7 +118,7 @@ def dataset_from_mapping(
 # CSV: one file per entity; lists joined by ";"; structured cells (values, allowed values,
 # components) as JSON; regulators in their own file keyed by jurisdiction_code.
 _LIST_COLUMNS = {"source_ids", "remit"}
-_JSON_COLUMNS = {"value", "allowed_values", "components"}
+_JSON_COLUMNS = {"value", "allowed_values", "components", "overrides", "weights"}
 CSV_COLUMNS: dict[str, list[str]] = {
     name: [n for n in model.model_fields if n != "regulators"]
     for name, model in ENTITY_FILES.items()

@@ -29,6 +29,7 @@ from app.dataset.schemas import (
     JurisdictionRecord,
     MetricRecord,
     ObservationRecord,
+    ScenarioRecord,
     SourceRecord,
 )
 from app.dataset.validate import Known, fv_key, obs_key, validate_dataset
@@ -38,6 +39,7 @@ from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.indices.models import CompositeIndex, IndexComponent
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.metrics.models import Metric, Observation, ObservationSource
+from app.scenarios.models import Scenario, ScenarioSource
 from app.sources.models import Source
 
 BUNDLED = Path(__file__).parent / "data"
@@ -51,6 +53,7 @@ ENTITY_NAMES = {
     "observations": "observation",
     "events": "event",
     "indices": "index",
+    "scenarios": "scenario",
 }
 
 
@@ -169,6 +172,18 @@ _SQL = {
         "i.key = ANY(CAST(:indices AS text[]))",
         "ORDER BY i.key",
     ),
+    "scenarios": (
+        """SELECT s.slug AS id, s.name, i.key AS index, j.code AS jurisdiction, s.overrides,
+               s.weights, s.description, s.rationale,
+               coalesce((SELECT array_agg(src.slug ORDER BY src.slug) FROM scenario_source l
+                  JOIN source src ON src.id = l.source_id WHERE l.scenario_id = s.id),
+                  '{}') AS source_ids
+          FROM scenario s JOIN composite_index i ON i.id = s.index_id
+          JOIN jurisdiction j ON j.id = s.jurisdiction_id""",
+        """(s.slug = ANY(CAST(:scenarios AS text[]))
+            OR j.code = ANY(CAST(:everything_of AS text[])))""",
+        "ORDER BY s.slug",
+    ),
 }
 
 
@@ -189,9 +204,12 @@ class Scope:
     every_value_of: set[str] = field(default_factory=set)
     series: set[tuple[str, str]] = field(default_factory=set)
     events: set[str] = field(default_factory=set)
-    # jurisdictions whose own feature values, observations and events are all needed
+    # jurisdictions whose own feature values, observations, events and scenarios are needed
     everything_of: set[str] = field(default_factory=set)
     indices: set[str] = field(default_factory=set)
+    scenarios: set[str] = field(default_factory=set)
+    # indices whose components' definitions are needed (to check a scenario's overrides)
+    components_of: set[str] = field(default_factory=set)
 
     def parameters(self) -> dict[str, Any]:
         pairs, series = sorted(self.value_pairs), sorted(self.series)
@@ -208,6 +226,8 @@ class Scope:
             "events": sorted(self.events),
             "everything_of": sorted(self.everything_of),
             "indices": sorted(self.indices),
+            "scenarios": sorted(self.scenarios),
+            "components_of": sorted(self.components_of),
         }
 
 
@@ -236,6 +256,15 @@ def scope_of(dataset: Dataset) -> Scope:
     scope.series = {(o.jurisdiction_code, o.metric_key) for o in dataset.observations}
     scope.events = {e.id for e in dataset.events}
     scope.indices = {i.key for i in dataset.indices}
+    for scenario in dataset.scenarios:
+        scope.scenarios.add(scenario.id)
+        scope.sources.update(scenario.source_ids)
+        scope.codes.add(scenario.jurisdiction)
+        scope.indices.add(scenario.index)
+        scope.components_of.add(scenario.index)
+        overridden = {override.key for override in scenario.overrides}
+        scope.features |= overridden
+        scope.metrics |= overridden
     return scope
 
 
@@ -285,12 +314,16 @@ _REFERENCES = text(
              'value_type', value_type, 'unit', unit, 'allowed_values', allowed_values,
              'higher_is_better', higher_is_better, 'description', description,
              'inherits', inherits)::text, id
-      FROM feature WHERE key = ANY(CAST(:features AS text[]))
+      FROM feature WHERE key = ANY(CAST(:features AS text[])) OR id IN (
+           SELECT c.feature_id FROM index_component c JOIN composite_index ci ON ci.id = c.index_id
+            WHERE ci.key = ANY(CAST(:components_of AS text[])))
     UNION ALL
     SELECT 'metric', key, json_build_object('key', key, 'name', name, 'unit', unit,
              'description', description, 'higher_is_better', higher_is_better,
              'frequency', frequency, 'bilateral', bilateral)::text, id
-      FROM metric WHERE key = ANY(CAST(:metrics AS text[]))
+      FROM metric WHERE key = ANY(CAST(:metrics AS text[])) OR id IN (
+           SELECT c.metric_id FROM index_component c JOIN composite_index ci ON ci.id = c.index_id
+            WHERE ci.key = ANY(CAST(:components_of AS text[])))
     UNION ALL
     SELECT 'index', key, NULL, id FROM composite_index
      WHERE key = ANY(CAST(:indices AS text[]))
@@ -315,6 +348,8 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
     needed = {e for e in ENTITY_FILES if getattr(dataset, e)} - {"features", "metrics"}
     if dataset.features:
         needed.add("feature_values")
+    if dataset.scenarios:
+        needed.add("indices")
     stored = await read_database(session, [e for e in ENTITY_FILES if e in needed], scope=scope)
     parameters = scope.parameters()
     parameters["regulators"] = sorted(
@@ -379,6 +414,7 @@ async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Datase
         regulators=regulators,
         features={f.key: f for f in stored.features},
         metrics={m.key: m for m in stored.metrics},
+        indices={i.key: i for i in stored.indices},
         feature_values=stored.feature_values,
         observation_shapes=shapes,
     )
@@ -397,6 +433,7 @@ _KEYS: dict[str, KeyFn] = {
     "observations": obs_key,
     "events": lambda r: r.id,
     "indices": lambda r: r.key,
+    "scenarios": lambda r: r.id,
 }
 
 
@@ -842,6 +879,34 @@ class _Writer:
                 for position, c in enumerate(r.components)
             ],
         )
+
+    async def scenarios(self, create: list[ScenarioRecord], change: list[Any]) -> None:
+        if not create and not change:
+            return
+        jurisdictions, indices = self.ids["jurisdiction"], self.ids["index"]
+
+        def row(r: ScenarioRecord) -> dict[str, Any]:
+            data = r.model_dump(mode="json", exclude={"id", "index", "jurisdiction", "source_ids"})
+            return {
+                "slug": r.id,
+                "index_id": indices[r.index],
+                "jurisdiction_id": jurisdictions[r.jurisdiction],
+                **data,
+            }
+
+        links: list[tuple[int, list[str]]] = []
+        for _, r in change:
+            row_id = await self.session.scalar(
+                update(Scenario)
+                .where(Scenario.slug == r.id)
+                .values(**row(r), updated_at=func.now())
+                .returning(Scenario.id)
+            )
+            links.append((_found(row_id), r.source_ids))
+        replaced = len(links)
+        created = await self._insert(Scenario, [row(r) for r in create], Scenario.id)
+        links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
+        await self._links(ScenarioSource, "scenario_id", links, replaced=replaced)
 
 
 # Entry points for the CLI and the embedded start --------------------------------------------

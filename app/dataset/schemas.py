@@ -30,6 +30,7 @@ from app.jurisdictions.models import JurisdictionKind, Region
 from app.metrics.models import Frequency
 from app.models_common import Confidence
 from app.periods import parse_period
+from app.scenarios.overrides import Override
 from app.schemas_common import IsoDate, JurisdictionCode, Key, NulFree, Number, Slug
 from app.sources.models import SourceKind
 
@@ -246,6 +247,34 @@ class IndexRecord(Record):
         return self
 
 
+class ScenarioRecord(Record):
+    id: Slug
+    name: Name
+    index: Key
+    jurisdiction: JurisdictionCode
+    overrides: list[Override] = Field(default_factory=list, max_length=200)
+    weights: dict[str, Number] = Field(
+        default_factory=dict,
+        description="Re-weighting as in getIndexScores (renormalised); empty = the index's.",
+    )
+    description: Text | None = Field(
+        default=None, description="What the scenario changes, and what the index cannot see."
+    )
+    rationale: Text | None = Field(
+        default=None, description="Why: what is asked for, and by whom, citing `source_ids`."
+    )
+    source_ids: Annotated[list[Slug], Field(max_length=50), AfterValidator(_sorted_unique)] = Field(
+        default_factory=list
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "evaluate":
+            raise ValueError("'evaluate' is reserved (POST /v1/scenarios/evaluate)")
+        return value
+
+
 # The files of a dataset directory, in load order (references point backwards).
 ENTITY_FILES: dict[str, type[Record]] = {
     "sources": SourceRecord,
@@ -256,6 +285,7 @@ ENTITY_FILES: dict[str, type[Record]] = {
     "observations": ObservationRecord,
     "events": EventRecord,
     "indices": IndexRecord,
+    "scenarios": ScenarioRecord,
 }
 
 
@@ -272,6 +302,7 @@ class Dataset(BaseModel):
     observations: list[ObservationRecord] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     indices: list[IndexRecord] = Field(default_factory=list)
+    scenarios: list[ScenarioRecord] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in ENTITY_FILES}

@@ -15,9 +15,13 @@ from app.dataset.schemas import (
     Dataset,
     FeatureRecord,
     FeatureValueRecord,
+    IndexRecord,
     MetricRecord,
+    ScenarioRecord,
 )
 from app.features.rules import NUMERIC_TYPES, check_value
+from app.scenarios.overrides import FeatureType, check_overrides
+from app.scoring.engine import Component, ScoringError, effective_weights
 
 FILES = {
     "sources": "sources.json",
@@ -28,6 +32,7 @@ FILES = {
     "observations": "observations.json",
     "events": "events.json",
     "indices": "indices.json",
+    "scenarios": "scenarios.json",
 }
 
 
@@ -40,6 +45,7 @@ class Known:
     regulators: dict[str, str] = field(default_factory=dict)  # regulator id -> code
     features: dict[str, FeatureRecord] = field(default_factory=dict)
     metrics: dict[str, MetricRecord] = field(default_factory=dict)
+    indices: dict[str, IndexRecord] = field(default_factory=dict)
     feature_values: list[FeatureValueRecord] = field(default_factory=list)
     # metric key -> (has observations without a counterpart, has some with one)
     observation_shapes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
@@ -101,6 +107,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
     issues += _duplicates("observations", (obs_key(o) for o in dataset.observations))
     issues += _duplicates("events", (e.id for e in dataset.events))
     issues += _duplicates("indices", (i.key for i in dataset.indices))
+    issues += _duplicates("scenarios", (s.id for s in dataset.scenarios))
 
     sources = known.sources | {s.id for s in dataset.sources} | known.rejected
     parents = (
@@ -286,6 +293,78 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                 problem = transform_problem(component.transform, "number")
             if problem:
                 issues.append(_issue("indices", number, index.key, f"{where}.transform", problem))
+
+    indices = known.indices | {i.key: i for i in dataset.indices}
+    for number, scenario in enumerate(dataset.scenarios):
+        check_code("scenarios", number, scenario.id, "jurisdiction", scenario.jurisdiction)
+        missing_sources("scenarios", number, scenario.id, scenario.source_ids)
+        issues += _scenario_issues(number, scenario, indices, features, metrics, known.rejected)
+    return issues
+
+
+def _scenario_issues(
+    number: int,
+    scenario: ScenarioRecord,
+    indices: dict[str, IndexRecord],
+    features: dict[str, FeatureRecord],
+    metrics: dict[str, MetricRecord],
+    rejected: set[str],
+) -> list[Issue]:
+    """A saved scenario's index, overrides and weights, by the rules of
+    POST /v1/scenarios/evaluate (app.scenarios.overrides)."""
+    issues: list[Issue] = []
+    _, problems = check_overrides(
+        scenario.overrides,
+        features={key: FeatureType(f.value_type, _options(f)) for key, f in features.items()},
+        bilateral={key: m.bilateral for key, m in metrics.items()},
+    )
+    for problem in problems:
+        override = scenario.overrides[problem.number]
+        if problem.field in ("feature", "metric") and override.key in rejected:
+            continue
+        issues.append(
+            _issue(
+                "scenarios",
+                number,
+                scenario.id,
+                f"overrides.{problem.number}.{problem.field}",
+                problem.message,
+            )
+        )
+    index = indices.get(scenario.index)
+    if index is None:
+        if scenario.index not in rejected:
+            issues.append(
+                _issue(
+                    "scenarios", number, scenario.id, "index", f"unknown index {scenario.index!r}"
+                )
+            )
+        return issues
+    logged = {c.key for c in index.components if c.transform == "log_minmax"}
+    for o_number, override in enumerate(scenario.overrides):
+        value = override.value
+        if (
+            override.key in logged
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value < 0
+        ):
+            issues.append(
+                _issue(
+                    "scenarios",
+                    number,
+                    scenario.id,
+                    f"overrides.{o_number}.value",
+                    f"must be >= 0: index {index.key} scores {override.key!r} with log_minmax",
+                )
+            )
+    try:
+        effective_weights(
+            [Component(c.kind.value, c.key, c.weight, c.transform.value) for c in index.components],
+            scenario.weights,
+        )
+    except ScoringError as error:
+        issues.append(_issue("scenarios", number, scenario.id, "weights", str(error)))
     return issues
 
 

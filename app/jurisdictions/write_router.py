@@ -103,18 +103,18 @@ async def delete_jurisdiction(
     cascade: Annotated[
         bool,
         Query(
-            description="Also delete the jurisdiction's feature values, observations and "
-            "events (needs an admin key). Without it, a jurisdiction that has data is "
-            "refused with 409."
+            description="Also delete the jurisdiction's feature values, observations, "
+            "events and saved scenarios (needs an admin key). Without it, a jurisdiction "
+            "that has data is refused with 409."
         ),
     ] = False,
 ) -> Response:
     """Delete a jurisdiction and its regulators. When it has data of its own (feature values,
-    observations, events), `cascade=true` and an admin key are needed, and the change feed
-    then records every removed row (feature-value histories, observations, events) before
-    the jurisdiction itself. Refused with 409 while other jurisdictions depend on it:
-    subdivisions or zones within it, or observations naming it as counterpart. Honours
-    If-Match."""
+    observations, events, saved scenarios), `cascade=true` and an admin key are needed, and
+    the change feed then records every removed row (feature-value histories, observations,
+    events, scenarios) before the jurisdiction itself. Refused with 409 while other
+    jurisdictions depend on it: subdivisions or zones within it, or observations naming it
+    as counterpart. Honours If-Match."""
     current = await service.get_jurisdiction_profile(session, code)
     check_if_match(request, current)
     jurisdiction_id = await service.jurisdiction_id_for(session, code)
@@ -167,14 +167,18 @@ async def delete_jurisdiction(
 
 
 async def _owned_data(session: Any, code: str) -> dict[str, list[Any]]:
-    """The jurisdiction's own feature values, observations and events, as records."""
+    """The jurisdiction's own feature values, observations, events and saved scenarios, as
+    records."""
     stored = await read_database(
-        session, ["feature_values", "observations", "events"], scope=Scope(everything_of={code})
+        session,
+        ["feature_values", "observations", "events", "scenarios"],
+        scope=Scope(everything_of={code}),
     )
     return {
         "feature_values": stored.feature_values,
         "observations": stored.observations,
         "events": stored.events,
+        "scenarios": stored.scenarios,
     }
 
 
@@ -210,5 +214,14 @@ def _removal_changes(code: str, owned: dict[str, list[Any]]) -> list[dict[str, A
             "after": None,
         }
         for event in owned["events"]
+    ]
+    records += [
+        {
+            "entity": "scenario",
+            "entity_key": scenario.id,
+            "before": scenario.model_dump(mode="json"),
+            "after": None,
+        }
+        for scenario in owned["scenarios"]
     ]
     return records

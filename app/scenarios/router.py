@@ -1,12 +1,39 @@
-from fastapi import APIRouter
+from typing import Annotated
 
-from app.deps import JSON_ONLY, ReadSessionDep
+from fastapi import APIRouter, Path, Query, Response
+
+from app.deps import JSON_ONLY, AsOfQuery, Listing, ReadSessionDep
 from app.errors import error_responses
-from app.http import today
+from app.http import CSV_CONTENT, resource_etag, today
+from app.indices import service as indices_service
+from app.jurisdictions import service as jurisdictions_service
 from app.scenarios import service
-from app.scenarios.schemas import ScenarioRequest, ScenarioResult
+from app.scenarios.schemas import (
+    ScenarioEvaluation,
+    ScenarioList,
+    ScenarioRead,
+    ScenarioRequest,
+    ScenarioResult,
+)
+from app.schemas_common import JurisdictionCode, Key, Slug, parse_codes
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
+
+SCENARIO_CSV = (
+    "id",
+    "name",
+    "index",
+    "jurisdiction",
+    "overrides",
+    "weights",
+    "description",
+    "rationale",
+    "source_ids",
+)
+# The peers the motivating article compares Hong Kong with.
+DEFAULT_PEERS = "AE-DU,SG,US"
+
+IdPath = Annotated[Slug, Path(description="Scenario id.", examples=["hk-dual-sandboxes"])]
 
 
 @router.post(
@@ -21,5 +48,93 @@ async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -
     """Recompute an index with some of one jurisdiction's values replaced ("what if Hong Kong
     adopted a regulatory sandbox?") over the same compared set, and return its score and rank
     before and after, the deltas and the components that changed. Overrides are validated
-    like writes; nothing is stored. Public, read-only."""
+    like writes; nothing is stored. Public, read-only. To keep a scenario, POST it to
+    /v1/scenarios."""
     return await service.evaluate(session, request, today=today())
+
+
+@router.get(
+    "",
+    operation_id="listScenarios",
+    summary="List saved scenarios",
+    response_model=ScenarioList,
+    responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
+)
+async def list_scenarios(
+    session: ReadSessionDep,
+    listing: Listing,
+    jurisdiction: Annotated[
+        JurisdictionCode | None, Query(description="Only scenarios of this jurisdiction.")
+    ] = None,
+    index: Annotated[Key | None, Query(description="Only scenarios on this index.")] = None,
+) -> ScenarioList:
+    """Saved what-if scenarios, ordered by id, with their overrides, rationale and sources.
+    A filter naming an unknown jurisdiction or index is a 404."""
+    if jurisdiction is not None:
+        await jurisdictions_service.jurisdiction_ids_for(session, [jurisdiction])
+    if index is not None:
+        await indices_service.get_index(session, index)
+    position = listing.position(str)
+    rows = await service.list_scenarios(
+        session,
+        jurisdiction=jurisdiction,
+        index=index,
+        after=position[0] if position else None,
+        limit=listing.limit,
+    )
+    return listing.respond(rows, key=lambda s: (s.id,), page=ScenarioList, columns=SCENARIO_CSV)
+
+
+@router.get(
+    "/{id}",
+    operation_id="getScenario",
+    dependencies=[JSON_ONLY],
+    summary="Get a saved scenario",
+    response_model=ScenarioRead,
+    responses=error_responses(404, 406, 422, 503),
+)
+async def get_scenario(id: IdPath, response: Response, session: ReadSessionDep) -> ScenarioRead:
+    """One saved scenario: its index, jurisdiction, overrides, weights, description,
+    rationale and sources."""
+    scenario = await service.get_scenario(session, id)
+    response.headers["ETag"] = resource_etag(scenario)
+    return scenario
+
+
+@router.get(
+    "/{id}/evaluation",
+    operation_id="getScenarioEvaluation",
+    dependencies=[JSON_ONLY],
+    summary="Evaluate a saved scenario on current data",
+    response_model=ScenarioEvaluation,
+    responses=error_responses(404, 406, 409, 422, 503),
+)
+async def get_scenario_evaluation(
+    id: IdPath,
+    session: ReadSessionDep,
+    as_of: AsOfQuery = None,
+    peers: Annotated[
+        str,
+        Query(
+            max_length=2000,
+            description="Comma-separated jurisdiction codes shown side by side, before and "
+            "after the scenario (the scenario's own jurisdiction is left out). Default: the "
+            "peers of the article that motivated Juriscope.",
+            examples=[DEFAULT_PEERS],
+        ),
+    ] = DEFAULT_PEERS,
+) -> ScenarioEvaluation:
+    """The stored scenario evaluated as POST /v1/scenarios/evaluate would, on the data in
+    force on `as_of` (default today), over every jurisdiction with the default
+    `min_coverage` of 0.5: the jurisdiction's score and rank before and after, each changed
+    component, the overrides that cannot change the score (`unused_overrides`: the value is
+    already in force, or the index has no such component) and the peers' standing before
+    and after. 409 when the stored scenario no longer fits a feature or index redefined
+    since it was saved."""
+    return await service.evaluate_scenario(
+        session,
+        id,
+        as_of=as_of,
+        peers=parse_codes(peers, name="peers") or [],
+        today=today(),
+    )

@@ -1,27 +1,39 @@
 """What-if scenarios: overrides validated like writes, the index recomputed, nothing stored."""
 
-import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFoundError, ValidationFailed
+from app.changes import service as changes_service
+from app.dataset.loader import Scope, read_database
+from app.dataset.schemas import ScenarioRecord
+from app.errors import ConflictError, NotFoundError, ValidationFailed
 from app.features.models import Feature
-from app.features.rules import check_value
 from app.indices import service as indices_service
+from app.indices.models import CompositeIndex
+from app.indices.schemas import IndexRead
 from app.indices.scoring import scoring_failed
+from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric
+from app.scenarios.models import Scenario
+from app.scenarios.overrides import FeatureType, check_overrides
 from app.scenarios.schemas import (
     ChangedComponent,
     ComponentState,
+    PeerStanding,
+    ScenarioEvaluation,
+    ScenarioRead,
     ScenarioRequest,
     ScenarioResult,
     Standing,
+    UnusedOverride,
 )
-from app.scoring.engine import ScoringError, evaluate_scenario
-from app.scoring.transforms import scorable
+from app.scoring import engine
+from app.scoring.engine import JurisdictionScore, ScoringError, effective_weights
+from app.scoring.transforms import ComponentSpec, scorable
 
 
 def _invalid(number: int, field: str, message: str) -> ValidationFailed:
@@ -32,73 +44,40 @@ def _invalid(number: int, field: str, message: str) -> ValidationFailed:
 
 
 async def _checked_overrides(session: AsyncSession, request: ScenarioRequest) -> dict[str, Any]:
-    """The overrides as component key -> value, each validated as a write would be."""
+    """The overrides as component key -> value, each validated as a write would be; a 422
+    naming the first invalid one."""
     feature_keys = [o.feature for o in request.overrides if o.feature]
     metric_keys = [o.metric for o in request.overrides if o.metric]
     features = {
-        f.key: f
+        f.key: FeatureType(f.value_type, f.allowed_values)
         for f in await session.scalars(select(Feature).where(Feature.key.in_(feature_keys)))
     }
-    metrics = {
-        m.key: m for m in await session.scalars(select(Metric).where(Metric.key.in_(metric_keys)))
+    bilateral = {
+        m.key: m.bilateral
+        for m in await session.scalars(select(Metric).where(Metric.key.in_(metric_keys)))
     }
-    checked: dict[str, Any] = {}
-    for number, override in enumerate(request.overrides):
-        if override.key in checked:
-            raise _invalid(
-                number,
-                "feature" if override.feature else "metric",
-                f"{override.key!r} is overridden twice",
-            )
-        if override.feature:
-            feature = features.get(override.feature)
-            if feature is None:
-                raise _invalid(number, "feature", f"no feature with key {override.feature!r}")
-            value = override.value
-            if value is not None:
-                try:
-                    value = check_value(feature.value_type, feature.allowed_values, value)
-                except ValueError as error:
-                    raise _invalid(number, "value", str(error)) from None
-        else:
-            metric = metrics.get(override.metric or "")
-            if metric is None:
-                raise _invalid(number, "metric", f"no metric with key {override.metric!r}")
-            if metric.bilateral:
-                raise _invalid(number, "metric", f"{metric.key!r} is bilateral: not scorable")
-            value = override.value
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-            ):
-                raise _invalid(number, "value", f"expected a finite number, got {value!r}")
-        checked[override.key] = value
+    checked, problems = check_overrides(request.overrides, features=features, bilateral=bilateral)
+    if problems:
+        first = problems[0]
+        raise _invalid(first.number, first.field, first.message)
     return checked
 
 
-async def evaluate(
-    session: AsyncSession, request: ScenarioRequest, *, today: date
-) -> ScenarioResult:
-    """Baseline and scenario standing of the request's jurisdiction on its index."""
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A scenario request that passed every rule that does not depend on the compared set."""
+
+    index: IndexRead
+    specs: list[ComponentSpec]
+    overrides: dict[str, Any]
+    used: dict[str, Any]
+
+
+async def check_request(session: AsyncSession, request: ScenarioRequest) -> CheckedRequest:
+    """The index (404 if unknown), the overrides validated like writes, then the values the
+    index's transforms cannot take and the weights (a 422 naming the first problem)."""
     index, specs = await indices_service.index_specs(session, request.index)
     overrides = await _checked_overrides(session, request)
-    codes = list(dict.fromkeys(request.jurisdictions)) if request.jurisdictions else None
-    if codes is not None and request.jurisdiction not in codes:
-        raise ValidationFailed(
-            "jurisdictions must include the scenario's jurisdiction",
-            errors=[
-                {
-                    "loc": ["body", "jurisdictions"],
-                    "type": "missing",
-                    "msg": f"{request.jurisdiction} is not in the compared set",
-                }
-            ],
-        )
-    as_of = request.as_of or today
-    names, raw = await indices_service.raw_values(session, specs, codes=codes, as_of=as_of)
-    if request.jurisdiction not in names:
-        raise NotFoundError(f"No jurisdiction with code {request.jurisdiction!r}.")
     component_keys = {spec.component.key for spec in specs}
     used = {key: value for key, value in overrides.items() if key in component_keys}
     unscorable = [
@@ -119,55 +98,259 @@ async def evaluate(
             ],
         )
     try:
-        result = evaluate_scenario(
+        effective_weights([spec.component for spec in specs], request.weights)
+    except ScoringError as error:
+        raise scoring_failed(error, ["body", "weights"]) from None
+    return CheckedRequest(index=index, specs=specs, overrides=overrides, used=used)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A scenario evaluated: the response, and every jurisdiction's standing before and after."""
+
+    result: ScenarioResult
+    names: dict[str, str]
+    baseline: dict[str, JurisdictionScore]
+    scenario: dict[str, JurisdictionScore]
+
+
+def standing(score: JurisdictionScore) -> Standing:
+    return Standing(score=score.score, rank=score.rank, coverage=score.coverage)
+
+
+async def evaluate(
+    session: AsyncSession, request: ScenarioRequest, *, today: date
+) -> ScenarioResult:
+    """Baseline and scenario standing of the request's jurisdiction on its index."""
+    return (await evaluate_fully(session, request, today=today)).result
+
+
+async def evaluate_fully(
+    session: AsyncSession, request: ScenarioRequest, *, today: date
+) -> Evaluation:
+    """evaluate(), with the standing of every jurisdiction of the compared set."""
+    checked = await check_request(session, request)
+    specs = checked.specs
+    codes = list(dict.fromkeys(request.jurisdictions)) if request.jurisdictions else None
+    if codes is not None and request.jurisdiction not in codes:
+        raise ValidationFailed(
+            "jurisdictions must include the scenario's jurisdiction",
+            errors=[
+                {
+                    "loc": ["body", "jurisdictions"],
+                    "type": "missing",
+                    "msg": f"{request.jurisdiction} is not in the compared set",
+                }
+            ],
+        )
+    as_of = request.as_of or today
+    names, raw = await indices_service.raw_values(session, specs, codes=codes, as_of=as_of)
+    if request.jurisdiction not in names:
+        raise NotFoundError(f"No jurisdiction with code {request.jurisdiction!r}.")
+    try:
+        result = engine.evaluate_scenario(
             specs,
             raw,
             code=request.jurisdiction,
-            overrides=used,
+            overrides=checked.used,
             weights=request.weights,
             min_coverage=request.min_coverage,
         )
-        weights = dict(
-            zip(
-                [s.component.key for s in specs],
-                [c.weight for c in result.baseline.components],
-                strict=True,
-            )
-        )
     except ScoringError as error:
         raise scoring_failed(error, ["body", "weights"]) from None
-    return ScenarioResult(
-        index=index.key,
-        jurisdiction=request.jurisdiction,
-        name=names[request.jurisdiction],
+    component_keys = [spec.component.key for spec in specs]
+    return Evaluation(
+        result=ScenarioResult(
+            index=checked.index.key,
+            jurisdiction=request.jurisdiction,
+            name=names[request.jurisdiction],
+            as_of=as_of,
+            compared=len(names),
+            weights=result.baseline_ranking.weights,
+            baseline=standing(result.baseline),
+            scenario=standing(result.scenario),
+            score_delta=result.score_delta,
+            rank_delta=result.rank_delta,
+            changed_components=[
+                ChangedComponent(
+                    key=before.key,
+                    kind=before.kind,
+                    weight=before.weight,
+                    baseline=ComponentState(
+                        raw=before.raw,
+                        normalized=before.normalized,
+                        contribution=before.contribution,
+                    ),
+                    scenario=ComponentState(
+                        raw=after.raw,
+                        normalized=after.normalized,
+                        contribution=after.contribution,
+                    ),
+                )
+                for before, after in result.changed_components
+            ],
+            unused_overrides=[key for key in checked.overrides if key not in component_keys],
+        ),
+        names=names,
+        baseline={item.code: item for item in result.baseline_ranking.items},
+        scenario={item.code: item for item in result.scenario_ranking.items},
+    )
+
+
+# Saved scenarios ----------------------------------------------------------------------------
+
+
+class ScenarioNotFound(NotFoundError):
+    def __init__(self, scenario_id: str) -> None:
+        super().__init__(f"No scenario with id {scenario_id!r}.")
+
+
+def _read(record: ScenarioRecord) -> ScenarioRead:
+    return ScenarioRead.model_validate(record.model_dump())
+
+
+async def get_scenario_record(session: AsyncSession, scenario_id: str) -> ScenarioRecord:
+    """One saved scenario as a dataset record; ScenarioNotFound if unknown."""
+    stored = await read_database(session, ["scenarios"], scope=Scope(scenarios={scenario_id}))
+    if not stored.scenarios:
+        raise ScenarioNotFound(scenario_id)
+    return stored.scenarios[0]
+
+
+async def get_scenario(session: AsyncSession, scenario_id: str) -> ScenarioRead:
+    """One saved scenario; ScenarioNotFound if unknown."""
+    return _read(await get_scenario_record(session, scenario_id))
+
+
+async def list_scenarios(
+    session: AsyncSession,
+    *,
+    jurisdiction: str | None,
+    index: str | None,
+    after: str | None,
+    limit: int,
+) -> list[ScenarioRead]:
+    """Saved scenarios by id, filtered, after the cursor; `limit + 1` rows."""
+    stmt = (
+        select(Scenario.slug)
+        .join(Jurisdiction, Jurisdiction.id == Scenario.jurisdiction_id)
+        .join(CompositeIndex, CompositeIndex.id == Scenario.index_id)
+        .order_by(Scenario.slug)
+        .limit(limit + 1)
+    )
+    if jurisdiction is not None:
+        stmt = stmt.where(Jurisdiction.code == jurisdiction)
+    if index is not None:
+        stmt = stmt.where(CompositeIndex.key == index)
+    if after is not None:
+        stmt = stmt.where(Scenario.slug > after)
+    slugs = list(await session.scalars(stmt))
+    if not slugs:
+        return []
+    stored = await read_database(session, ["scenarios"], scope=Scope(scenarios=set(slugs)))
+    return [_read(record) for record in stored.scenarios]
+
+
+async def check_scenario(session: AsyncSession, record: ScenarioRecord) -> None:
+    """The scenario's index, overrides and weights checked exactly as POST
+    /v1/scenarios/evaluate checks them (404 unknown index or jurisdiction, 422 otherwise)."""
+    await check_request(session, _request(record, as_of=None))
+    known = await session.scalar(
+        select(Jurisdiction.id).where(Jurisdiction.code == record.jurisdiction)
+    )
+    if known is None:
+        raise NotFoundError(f"No jurisdiction with code {record.jurisdiction!r}.")
+
+
+async def delete_scenario(session: AsyncSession, record: ScenarioRecord, *, actor: str) -> None:
+    """Delete a saved scenario and record the change."""
+    await session.execute(delete(Scenario).where(Scenario.slug == record.id))
+    await changes_service.record_change(
+        session,
+        actor=actor,
+        entity="scenario",
+        entity_key=record.id,
+        action="delete",
+        before=record.model_dump(mode="json"),
+        after=None,
+    )
+
+
+def _request(record: ScenarioRecord, *, as_of: date | None) -> ScenarioRequest:
+    return ScenarioRequest(
+        index=record.index,
+        jurisdiction=record.jurisdiction,
+        overrides=record.overrides,
+        weights=record.weights,
         as_of=as_of,
-        compared=len(names),
-        weights=weights,
-        baseline=Standing(
-            score=result.baseline.score,
-            rank=result.baseline.rank,
-            coverage=result.baseline.coverage,
-        ),
-        scenario=Standing(
-            score=result.scenario.score,
-            rank=result.scenario.rank,
-            coverage=result.scenario.coverage,
-        ),
+    )
+
+
+async def evaluate_scenario(
+    session: AsyncSession,
+    scenario_id: str,
+    *,
+    as_of: date | None,
+    peers: list[str],
+    today: date,
+) -> ScenarioEvaluation:
+    """A saved scenario evaluated on the data in force on `as_of` over every jurisdiction,
+    with `peers` side by side; 404 for an unknown scenario or peer, 409 when the stored
+    scenario no longer fits the taxonomy or the index."""
+    record = await get_scenario_record(session, scenario_id)
+    try:
+        evaluation = await evaluate_fully(session, _request(record, as_of=as_of), today=today)
+    except ValidationFailed as error:
+        raise ConflictError(
+            f"Scenario {scenario_id!r} no longer fits the stored data ({error.detail}); "
+            "replace it with PUT /v1/scenarios/{id}.",
+            errors=error.errors,
+        ) from None
+    unknown = [code for code in peers if code not in evaluation.names]
+    if unknown:
+        raise NotFoundError(f"No jurisdiction with code {', '.join(repr(c) for c in unknown)}.")
+    result = evaluation.result
+    baseline = evaluation.baseline[record.jurisdiction]
+    raw = {component.key: component.raw for component in baseline.components}
+    kinds = {component.key: component.kind for component in baseline.components}
+    unused = []
+    for override in record.overrides:
+        if override.key not in raw:
+            reason = "not_in_index"
+        elif engine.same_raw(raw[override.key], override.value) and kinds[override.key] == (
+            override.kind
+        ):
+            reason = "already_in_force"
+        else:
+            continue
+        unused.append(
+            UnusedOverride(
+                key=override.key, kind=override.kind, value=override.value, reason=reason
+            )
+        )
+    return ScenarioEvaluation(
+        id=record.id,
+        name=record.name,
+        index=result.index,
+        jurisdiction=result.jurisdiction,
+        jurisdiction_name=result.name,
+        as_of=result.as_of,
+        compared=result.compared,
+        weights=result.weights,
+        baseline=result.baseline,
+        scenario=result.scenario,
         score_delta=result.score_delta,
         rank_delta=result.rank_delta,
-        changed_components=[
-            ChangedComponent(
-                key=before.key,
-                kind=before.kind,
-                weight=before.weight,
-                baseline=ComponentState(
-                    raw=before.raw, normalized=before.normalized, contribution=before.contribution
-                ),
-                scenario=ComponentState(
-                    raw=after.raw, normalized=after.normalized, contribution=after.contribution
-                ),
+        changed_components=result.changed_components,
+        unused_overrides=unused,
+        peers=[
+            PeerStanding(
+                code=code,
+                name=evaluation.names[code],
+                baseline=standing(evaluation.baseline[code]),
+                scenario=standing(evaluation.scenario[code]),
             )
-            for before, after in result.changed_components
+            for code in peers
+            if code != record.jurisdiction
         ],
-        unused_overrides=[key for key in overrides if key not in component_keys],
     )

@@ -31,6 +31,7 @@ __all__ = [
     "effective_weights",
     "evaluate_scenario",
     "normalize",
+    "same_raw",
     "score_index",
 ]
 
@@ -82,6 +83,9 @@ class ScenarioResult:
     score_delta: float | None
     rank_delta: int | None
     changed_components: tuple[tuple[ComponentScore, ComponentScore], ...]
+    # The whole compared set before and after: overrides can move the others too.
+    baseline_ranking: IndexResult
+    scenario_ranking: IndexResult
 
 
 def effective_weights(
@@ -164,10 +168,10 @@ def evaluate_scenario(
             f"valid: {', '.join(keys)}"
         )
     changed_raw = {**raw, code: {**raw[code], **overrides}}
-    baseline = _item(score_index(specs, raw, weights=weights, min_coverage=min_coverage), code)
-    scenario = _item(
-        score_index(specs, changed_raw, weights=weights, min_coverage=min_coverage), code
-    )
+    baseline_ranking = score_index(specs, raw, weights=weights, min_coverage=min_coverage)
+    scenario_ranking = score_index(specs, changed_raw, weights=weights, min_coverage=min_coverage)
+    baseline = _item(baseline_ranking, code)
+    scenario = _item(scenario_ranking, code)
     score_delta = (
         None
         if baseline.score is None or scenario.score is None
@@ -179,7 +183,7 @@ def evaluate_scenario(
     changed = tuple(
         (before, after)
         for before, after in zip(baseline.components, scenario.components, strict=True)
-        if not _same_raw(before.raw, after.raw) or before.normalized != after.normalized
+        if not same_raw(before.raw, after.raw) or before.normalized != after.normalized
     )
     return ScenarioResult(
         code=code,
@@ -188,6 +192,8 @@ def evaluate_scenario(
         score_delta=score_delta,
         rank_delta=rank_delta,
         changed_components=changed,
+        baseline_ranking=baseline_ranking,
+        scenario_ranking=scenario_ranking,
     )
 
 
@@ -285,6 +291,6 @@ def _item(result: IndexResult, code: str) -> JurisdictionScore:
     return next(item for item in result.items if item.code == code)
 
 
-def _same_raw(before: RawValue | None, after: RawValue | None) -> bool:
+def same_raw(before: RawValue | None, after: RawValue | None) -> bool:
     """Say whether two raw values are the same, not letting True pass for 1."""
     return before == after and isinstance(before, bool) == isinstance(after, bool)
