@@ -16,6 +16,7 @@ from app.compare.router import router as compare_router
 from app.compression import GZipMiddleware, HeadMiddleware
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
+from app.coverage.router import router as coverage_router
 from app.db import Database
 from app.deps import no_nul_in_query
 from app.errors import error_responses, install_error_handlers, problem_schemas
@@ -56,6 +57,7 @@ READ_ROUTERS = (
     events_router,
     changes_router,
     compare_router,
+    coverage_router,
     indices_router,
     scenarios_router,
 )
@@ -98,6 +100,7 @@ TAGS = [
     {"name": "sources", "description": "Where every value comes from."},
     {"name": "events", "description": "The regulatory timeline."},
     {"name": "compare", "description": "Jurisdictions side by side."},
+    {"name": "coverage", "description": "What the data knows, before you compare."},
     {"name": "indices", "description": "Composite indices and re-weightable rankings."},
     {
         "name": "scenarios",
