@@ -4,7 +4,7 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -38,10 +38,19 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Two commands migrating one database at once (`serve` and `seed` on a fresh data folder, two
+# replicas starting) take turns: the second waits, then finds the schema current.
+MIGRATIONS_LOCK = 4_801_707_114
+
+
 async def _run_async() -> None:
     engine = create_async_engine(_url(), poolclass=pool.NullPool)
     async with engine.connect() as connection:
+        await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATIONS_LOCK})"))
+        await connection.commit()
         await connection.run_sync(_run)
+        await connection.commit()
+        await connection.execute(text(f"SELECT pg_advisory_unlock({MIGRATIONS_LOCK})"))
         await connection.commit()
     await engine.dispose()
 

@@ -1,6 +1,8 @@
 """The migrations own the schema: they go up, down and up again, and match the models."""
 
 import asyncio
+import os
+import sys
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -45,3 +47,21 @@ async def test_models_and_migrations_agree(scratch_database: str) -> None:
         )
     await engine.dispose()
     assert diff == []
+
+
+async def test_two_upgrades_at_once_take_turns(scratch_database: str) -> None:
+    """`serve` and `seed` started together on a fresh database: both succeed, in turn (two
+    processes: Alembic's context is one per process)."""
+    await asyncio.to_thread(migrate.downgrade, scratch_database, "base")
+    env = {**os.environ, "DATABASE_URL": scratch_database}
+    command = [sys.executable, "-m", "app.cli", "db", "upgrade"]
+    processes = [
+        await asyncio.create_subprocess_exec(
+            *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    outputs = [await process.communicate() for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    current = await asyncio.to_thread(migrate.current_revision_of, scratch_database)
+    assert current == migrate.head_revision()
