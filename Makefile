@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench docker-test clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,9 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev  ## the load benchmark (minutes; see bench/README.md)
 	$(BIN)/python -m bench.run
+
+docker-test:  ## build the image and run docker-compose.yml for real (root; see docker/test.sh)
+	bash docker/test.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
