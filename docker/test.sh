@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CACHE="${JURISCOPE_DOCKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/juriscope-docker}"
+CACHE="${JURISCOPE_DOCKER_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/juriscope-docker}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Debian's client: the one from the docker.io package, whatever else is earlier on PATH.
 DOCKER=/usr/bin/docker
