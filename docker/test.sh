@@ -77,6 +77,12 @@ for table in iptables ip6tables; do
     fi
 done
 daemon_bridges=""
+# Folders that dockerd and the container shims make outside their state: removed if this run
+# made them (and they are empty).
+host_dirs=""
+for dir in /run/containerd /run/containerd/s /var/run/docker /var/run/docker/plugins; do
+    [ -e "$dir" ] || host_dirs="$dir $host_dirs"
+done
 BASE="$ROOT/docker/base"
 # The Python image's packages come with the root filesystem: one download, no apt run in a
 # build. PostgreSQL's image is built on it too (and has Python, unused).
@@ -133,6 +139,7 @@ cleanup() {
     for mount in $(awk -v w="$WORK" '$2 == w || index($2, w "/") == 1 {print $2}' /proc/mounts | sort -r); do
         umount -l "$mount" 2> /dev/null
     done
+    for dir in $host_dirs; do rmdir "$dir" 2> /dev/null; done
     for bridge in $daemon_bridges; do
         if ip link show "$bridge" > /dev/null 2>&1 && ! grep -qx "$bridge" <<< "$bridges_before"; then
             ip link delete "$bridge" 2> /dev/null && say "removed bridge $bridge"
@@ -176,7 +183,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 EOF
 containerd --config "$WORK/containerd/config.toml" > "$WORK/containerd.log" 2>&1 &
 containerd_pid=$!
-echo '{}' > "$WORK/daemon.json"
+# Its identity key in its own folder, not /etc/docker/key.json.
+echo "{\"deprecated-key-path\": \"$WORK/key.json\"}" > "$WORK/daemon.json"
 # No bridge of its own (builds use the host's network), no iptables rules, no ip_forward:
 # published ports go through docker-proxy, and compose's network is a bridge removed by `down`.
 dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/data" --exec-root "$WORK/exec" \
