@@ -1,22 +1,33 @@
-# syntax=docker/dockerfile:1
-# Build stage: install the package and its dependencies into a virtualenv.
-FROM python:3.12-slim AS build
+# The API image: a virtualenv on a slim Python, no compilers, a non-root user. PYTHON_IMAGE
+# names the base (docker/test.sh passes one made locally from Debian).
+ARG PYTHON_IMAGE=python:3.12-slim
+
+# Build stage: the dependencies first, in a layer of their own that is rebuilt only when
+# pyproject.toml changes (installed by uv, from a virtualenv of its own that stays in this
+# stage), then the package itself without them.
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && python -m venv /opt/uv && /opt/uv/bin/pip install 'uv>=0.5' \
+    && /opt/uv/bin/uv pip install --python /opt/venv/bin/python --compile-bytecode "setuptools>=69" wheel -r /tmp/requirements.txt
+COPY README.md ./
 COPY app ./app
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation .
 
-# Final stage: the virtualenv, the migrations and a non-root user; no compilers.
-FROM python:3.12-slim
-RUN useradd --system --uid 10001 --create-home --home-dir /home/juriscope juriscope
+# Final stage: the virtualenv, the migrations and a non-root user; nothing is written to
+# the image at run time, so `docker run --read-only --tmpfs /tmp` works.
+FROM ${PYTHON_IMAGE}
+COPY docker/entrypoint.sh /usr/local/bin/juriscope-entrypoint
+RUN useradd --system --uid 10001 --create-home --home-dir /home/juriscope juriscope \
+    && chmod 0755 /usr/local/bin/juriscope-entrypoint
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/juriscope
 COPY alembic.ini ./
 COPY migrations ./migrations
-COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/juriscope-entrypoint
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

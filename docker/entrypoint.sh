@@ -2,6 +2,7 @@
 # Container entrypoint.
 #   migrate          upgrade the schema to head, then load the bundled dataset if the
 #                    database is empty (the one-shot step docker-compose runs before the API)
+#   juriscope ...    the command as typed (`docker compose run --rm api juriscope keys ...`)
 #   anything else    passed to `juriscope` (default: serve)
 set -eu
 
@@ -14,6 +15,10 @@ case "${1:-serve}" in
     migrate)
         juriscope db upgrade
         exec juriscope seed --if-empty
+        ;;
+    juriscope)
+        shift
+        exec juriscope "$@"
         ;;
     *)
         exec juriscope "$@"

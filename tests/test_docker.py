@@ -43,6 +43,14 @@ def test_migrate_upgrades_and_seeds_an_empty_database_once(scratch_database: str
     assert "(at head)" in current.stdout
 
 
+def test_juriscope_as_the_first_word_runs_that_command() -> None:
+    result = _run(
+        "juriscope", "keys", "--help", env={"DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "create" in result.stdout
+
+
 def test_production_settings_refuse_the_embedded_database() -> None:
     from pydantic import ValidationError
 
@@ -62,3 +70,17 @@ def test_the_image_runs_migrations_from_the_copied_directory() -> None:
     assert 'command: ["migrate"]' in compose
     assert "condition: service_completed_successfully" in compose
     assert "/readyz" in compose
+
+
+def test_the_image_builds_without_a_registry() -> None:
+    """No frontend fetched by `# syntax=`, nothing only BuildKit accepts, the base passed in:
+    docker/test.sh builds it so (`make docker-test`)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "# syntax" not in dockerfile
+    assert "--chmod" not in dockerfile
+    assert "ARG PYTHON_IMAGE=python:3.12-slim" in dockerfile
+    assert dockerfile.index("COPY pyproject.toml") < dockerfile.index("COPY app")
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "image: ${POSTGRES_IMAGE:-postgres:17}" in compose
+    assert "image: ${JURISCOPE_IMAGE:-juriscope}" in compose
+    assert '"${JURISCOPE_PORT:-8000}:8000"' in compose
