@@ -16,9 +16,6 @@ from app.http import resource_etag
 
 R = TypeVar("R", bound=Record)
 
-# Issues that conflict with stored data (409); everything else is invalid input (422).
-CONFLICT_HINTS = ("overlaps", "belongs to", "negative stored values")
-
 
 def build_record(model: type[R], data: dict[str, Any], *, at: tuple[str | int, ...] = ()) -> R:
     """`model` from request data; a 422 whose errors point into the body (under `at`)."""
@@ -66,7 +63,8 @@ async def apply(
             for issue in error.issues
         )
         errors = [_issue_error(issue, batch) for issue in error.issues]
-        if any(hint in issue.message for issue in error.issues for hint in CONFLICT_HINTS):
+        # Classified where raised: a conflict with stored data is a 409, the rest a 422.
+        if any(issue.conflict for issue in error.issues):
             raise ConflictError(detail, errors=errors) from None
         raise ValidationFailed(detail, errors=errors) from None
 

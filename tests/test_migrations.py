@@ -65,3 +65,52 @@ async def test_two_upgrades_at_once_take_turns(scratch_database: str) -> None:
     assert [p.returncode for p in processes] == [0, 0], outputs
     current = await asyncio.to_thread(migrate.current_revision_of, scratch_database)
     assert current == migrate.head_revision()
+
+
+async def test_a_remit_outside_the_vocabulary_is_reported_not_guessed(
+    scratch_database: str,
+) -> None:
+    """A database holding data the API would refuse is refused by the migration, with the rows
+    named; once fixed, it upgrades."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.dataset.schemas import Remit
+    from app.jurisdictions.models import REMITS
+
+    assert set(REMITS) == set(Remit.__args__)
+    await asyncio.to_thread(migrate.downgrade, scratch_database, "6d2f4b8a1c93")
+    engine = create_async_engine(async_url(scratch_database), poolclass=NullPool)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO jurisdiction (code, name, kind, region) "
+                "VALUES ('XR', 'Remitland', 'country', 'europe')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO regulator (slug, jurisdiction_id, name, remit) SELECT 'xr-cpa', id, "
+                "'Consumer authority', ARRAY['consumer'] FROM jurisdiction WHERE code = 'XR'"
+            )
+        )
+    try:
+        await asyncio.to_thread(migrate.upgrade, scratch_database)
+    except RuntimeError as error:
+        assert "XR xr-cpa: ['consumer']" in str(error)
+    else:
+        raise AssertionError("the migration accepted a remit outside the vocabulary")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE regulator SET remit = ARRAY['consumer_protection'] WHERE slug = 'xr-cpa'")
+        )
+    await asyncio.to_thread(migrate.upgrade, scratch_database)
+    async with engine.begin() as connection:
+        try:
+            await connection.execute(
+                text("UPDATE regulator SET remit = ARRAY['consumer'] WHERE slug = 'xr-cpa'")
+            )
+        except IntegrityError as error:
+            assert "regulator_remit_check" in str(error)
+        else:
+            raise AssertionError("SQL stored a remit outside the vocabulary")
+    await engine.dispose()

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.csv_cells import escape_formula, unescape_formula
 from app.dataset.schemas import ENTITY_FILES, Dataset, JurisdictionRecord, RegulatorRecord
@@ -24,6 +24,9 @@ class Issue(BaseModel):
     key: str | None = None
     field: str | None = None
     message: str
+    # True when the record is valid in itself but conflicts with stored data (an overlapping
+    # interval, a regulator of another jurisdiction): a 409 rather than a 422.
+    conflict: bool = Field(default=False, exclude=True)
 
 
 class DatasetInvalid(Exception):

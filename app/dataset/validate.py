@@ -85,9 +85,17 @@ def _duplicates(entity: str, keys: Iterable[Any]) -> list[Issue]:
 
 
 def _issue(
-    entity: str, record: int | None, key: str | None, field: str | None, message: str
+    entity: str,
+    record: int | None,
+    key: str | None,
+    field: str | None,
+    message: str,
+    *,
+    conflict: bool = False,
 ) -> Issue:
-    return Issue(file=FILES[entity], record=record, key=key, field=field, message=message)
+    return Issue(
+        file=FILES[entity], record=record, key=key, field=field, message=message, conflict=conflict
+    )
 
 
 def _show(key: Any) -> str:
@@ -166,6 +174,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                         j.code,
                         f"regulators.{r_number}.id",
                         f"regulator {regulator.id!r} belongs to {owner}",
+                        conflict=True,
                     )
                 )
             regulator_owner[regulator.id] = j.code
@@ -419,6 +428,7 @@ def _log_domain(dataset: Dataset, known: Known) -> list[Issue]:
                         f"components.{c_number}.transform",
                         f"log_minmax needs values >= 0, and {component.kind} "
                         f"{component.key!r} has negative stored values",
+                        conflict=True,
                     )
                 )
     return issues
@@ -464,6 +474,7 @@ def _overlaps(dataset: Dataset, known: Known) -> list[Issue]:
                         "valid_from",
                         f"overlaps the interval from {before.valid_from} to "
                         f"{before.valid_to or 'open'}; close it with valid_to first",
+                        conflict=True,
                     )
                 )
     return issues

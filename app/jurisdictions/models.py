@@ -56,10 +56,30 @@ class Jurisdiction(Base):
     updated_at: Mapped[UpdatedAt]
 
 
+# What a regulator may oversee (app.dataset.schemas.Remit says the same to the API; a test
+# keeps the two equal). The database holds rows that arrive by SQL or COPY to it too.
+REMITS = (
+    "securities",
+    "banking",
+    "virtual_assets",
+    "aml",
+    "tax",
+    "payments",
+    "insurance",
+    "consumer_protection",
+    "commodities",
+    "stablecoins",
+    "data_protection",
+    "immigration",
+)
+REMIT_CHECK = "remit <@ ARRAY[" + ", ".join(f"'{r}'" for r in REMITS) + "]::text[]"
+
+
 class Regulator(Base):
     __tablename__ = "regulator"
     __table_args__ = (
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug"),
+        CheckConstraint(REMIT_CHECK, name="remit"),
         Index(None, "jurisdiction_id"),
     )
 
