@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app import migrate
+from app.dataset import loader
+from app.dataset.schemas import ENTITY_FILES
 from app.embedded import embedded_database, server_pid
 from tests.dataset.sample import sample
 
@@ -194,12 +196,11 @@ class TestFreshDataDirectory:
     def test_seed(self, tmp_path: Path) -> None:
         result = juriscope("seed", data_dir=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert result.stdout == (
-            "Seeded: sources +259 ~0 =0, jurisdictions +18 ~0 =0, features +55 ~0 =0, "
-            "metrics +16 ~0 =0, feature_values +248 ~0 =0, observations +84 ~0 =0, "
-            "events +98 ~0 =0, indices +1 ~0 =0, scenarios +6 ~0 =0 "
-            "(+created ~updated =unchanged).\n"
+        bundled = loader.bundled_dataset()
+        counts = ", ".join(
+            f"{entity} +{len(getattr(bundled, entity))} ~0 =0" for entity in ENTITY_FILES
         )
+        assert result.stdout == f"Seeded: {counts} (+created ~updated =unchanged).\n"
         assert "(at head)" in juriscope("db", "current", data_dir=tmp_path).stdout
         assert server_pid(tmp_path) is None
 

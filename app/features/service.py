@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, case, column, func, literal, or_, select, table, text
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -83,7 +83,7 @@ def _effective(as_of: date) -> Any:
             FeatureValue.id.label("feature_value_id"),
             case((_LINEAGE.c.depth > 0, _LINEAGE.c.ancestor_id)).label("inherited_from_id"),
         )
-        .distinct(_LINEAGE.c.jurisdiction_id, FeatureValue.feature_id)
+        .ext(distinct_on(_LINEAGE.c.jurisdiction_id, FeatureValue.feature_id))
         .join(FeatureValue, FeatureValue.jurisdiction_id == _LINEAGE.c.ancestor_id)
         .join(Feature, Feature.id == FeatureValue.feature_id)
         .where(
