@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format docs bench docker-test clean
+.PHONY: run test lint format docs bench bench-writes docker-test clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,6 +43,9 @@ docs: $(VENV)/.installed-dev  ## regenerate the generated table of docs/methodol
 
 bench: $(VENV)/.installed-dev  ## the load benchmark (minutes; see bench/README.md)
 	$(BIN)/python -m bench.run
+
+bench-writes: $(VENV)/.installed-dev  ## single writes at the bundled and the benchmark scale
+	$(BIN)/python -m bench.writes
 
 docker-test:  ## build the image and run docker-compose.yml for real (root; see docker/test.sh)
 	bash docker/test.sh

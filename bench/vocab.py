@@ -38,7 +38,16 @@ EVENT_KINDS = (
     "market_exit",
     "market_entry",
 )
-REMITS = ("securities", "banking", "virtual_assets", "aml", "tax", "insurance", "consumer")
+# The API's vocabulary (app.jurisdictions.models.REMITS): the database refuses anything else.
+REMITS = (
+    "securities",
+    "banking",
+    "virtual_assets",
+    "aml",
+    "tax",
+    "insurance",
+    "consumer_protection",
+)
 PARENT_CODES = (
     tuple(f"X{c}" for c in string.ascii_uppercase)
     + tuple(f"Q{c}" for c in "MNOPQRSTUVWXYZ")

@@ -98,11 +98,13 @@ def entity_key(entity: str, record: Any) -> str:
 
 # Reading the database back as records ----------------------------------------------------
 
-_SQL = {
+# Per entity: the query, its scope filters (by the scope parameter that enables each; a row
+# matching any of them is read), and its order.
+_SQL: dict[str, tuple[str, dict[str, str], str]] = {
     "sources": (
         """SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
              FROM source""",
-        "slug = ANY(CAST(:sources AS text[]))",
+        {"sources": "slug = ANY(CAST(:sources AS text[]))"},
         "ORDER BY slug",
     ),
     "jurisdictions": (
@@ -111,19 +113,19 @@ _SQL = {
                           'acronym', r.acronym, 'url', r.url, 'remit', r.remit) ORDER BY r.slug)
                            FROM regulator r WHERE r.jurisdiction_id = j.id), '[]') AS regulators
           FROM jurisdiction j LEFT JOIN jurisdiction p ON p.id = j.parent_id""",
-        "j.code = ANY(CAST(:codes AS text[]))",
+        {"codes": "j.code = ANY(CAST(:codes AS text[]))"},
         "ORDER BY j.code",
     ),
     "features": (
         """SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
                description, inherits FROM feature""",
-        "key = ANY(CAST(:features AS text[]))",
+        {"features": "key = ANY(CAST(:features AS text[]))"},
         "ORDER BY key",
     ),
     "metrics": (
         """SELECT key, name, unit, description, higher_is_better, frequency, bilateral
              FROM metric""",
-        "key = ANY(CAST(:metrics AS text[]))",
+        {"metrics": "key = ANY(CAST(:metrics AS text[]))"},
         "ORDER BY key",
     ),
     "feature_values": (
@@ -133,10 +135,15 @@ _SQL = {
                   JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = v.id) AS source_ids
           FROM feature_value v JOIN jurisdiction j ON j.id = v.jurisdiction_id
           JOIN feature f ON f.id = v.feature_id""",
-        """((j.code, f.key) IN (SELECT * FROM unnest(CAST(:pair_codes AS text[]),
-                                                   CAST(:pair_features AS text[])))
-            OR f.key = ANY(CAST(:every_value_of AS text[]))
-            OR j.code = ANY(CAST(:everything_of AS text[])))""",
+        {
+            # Narrowed by each column first, so the (jurisdiction, feature) index applies.
+            "pair_codes": """j.code = ANY(CAST(:pair_codes AS text[]))
+                AND f.key = ANY(CAST(:pair_features AS text[]))
+                AND (j.code, f.key) IN (SELECT * FROM unnest(CAST(:pair_codes AS text[]),
+                                                            CAST(:pair_features AS text[])))""",
+            "every_value_of": "f.key = ANY(CAST(:every_value_of AS text[]))",
+            "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+        },
         "ORDER BY j.code, f.key, v.valid_from",
     ),
     "observations": (
@@ -147,9 +154,13 @@ _SQL = {
           FROM observation o JOIN jurisdiction j ON j.id = o.jurisdiction_id
           JOIN metric m ON m.id = o.metric_id
           LEFT JOIN jurisdiction c ON c.id = o.counterpart_id""",
-        """((j.code, m.key) IN (SELECT * FROM unnest(CAST(:series_codes AS text[]),
-                                                     CAST(:series_metrics AS text[])))
-            OR j.code = ANY(CAST(:everything_of AS text[])))""",
+        {
+            "series_codes": """j.code = ANY(CAST(:series_codes AS text[]))
+                AND m.key = ANY(CAST(:series_metrics AS text[]))
+                AND (j.code, m.key) IN (SELECT * FROM unnest(CAST(:series_codes AS text[]),
+                                                            CAST(:series_metrics AS text[])))""",
+            "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+        },
         "ORDER BY j.code, m.key, o.period_start, o.period, c.code NULLS FIRST",
     ),
     "events": (
@@ -158,7 +169,10 @@ _SQL = {
                (SELECT array_agg(s.slug ORDER BY s.slug) FROM event_source l
                   JOIN source s ON s.id = l.source_id WHERE l.event_id = e.id) AS source_ids
           FROM event e JOIN jurisdiction j ON j.id = e.jurisdiction_id""",
-        "(e.slug = ANY(CAST(:events AS text[])) OR j.code = ANY(CAST(:everything_of AS text[])))",
+        {
+            "events": "e.slug = ANY(CAST(:events AS text[]))",
+            "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+        },
         "ORDER BY e.event_date, e.slug",
     ),
     "indices": (
@@ -169,7 +183,7 @@ _SQL = {
                   FROM index_component c LEFT JOIN feature f ON f.id = c.feature_id
                   LEFT JOIN metric m ON m.id = c.metric_id WHERE c.index_id = i.id) AS components
           FROM composite_index i""",
-        "i.key = ANY(CAST(:indices AS text[]))",
+        {"indices": "i.key = ANY(CAST(:indices AS text[]))"},
         "ORDER BY i.key",
     ),
     "scenarios": (
@@ -180,8 +194,10 @@ _SQL = {
                   '{}') AS source_ids
           FROM scenario s JOIN composite_index i ON i.id = s.index_id
           JOIN jurisdiction j ON j.id = s.jurisdiction_id""",
-        """(s.slug = ANY(CAST(:scenarios AS text[]))
-            OR j.code = ANY(CAST(:everything_of AS text[])))""",
+        {
+            "scenarios": "s.slug = ANY(CAST(:scenarios AS text[]))",
+            "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+        },
         "ORDER BY s.slug",
     ),
 }
@@ -279,8 +295,16 @@ async def read_database(
     parts: dict[str, list[Any]] = {}
     parameters = scope.parameters() if scope is not None else {}
     for entity in entities:
-        select_from, where, order = _SQL[entity]
-        sql = f"{select_from} WHERE {where} {order}" if scope else f"{select_from} {order}"
+        select_from, filters, order = _SQL[entity]
+        sql = f"{select_from} {order}"
+        if scope is not None:
+            # Only the filters the scope gives values for: an empty scope reads nothing, and
+            # no empty alternative keeps the planner from the indexes.
+            where = [condition for name, condition in filters.items() if parameters[name]]
+            if not where:
+                parts[entity] = []
+                continue
+            sql = f"{select_from} WHERE {' OR '.join(f'({c})' for c in where)} {order}"
         rows = (await session.execute(text(sql), parameters)).mappings().all()
         model = ENTITY_FILES[entity]
         parts[entity] = [model.model_validate(dict(row)) for row in rows]
