@@ -39,7 +39,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix app tests migrations bench
 
 docs: $(VENV)/.installed-dev  ## regenerate the generated table of docs/methodology.md from the API
-	UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/scenarios/test_methodology_doc.py tests/coverage/test_dataset_doc.py
+	UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/scenarios/test_methodology_doc.py tests/coverage/test_dataset_doc.py tests/indices/test_methodology_ranking.py
 
 bench: $(VENV)/.installed-dev  ## the load benchmark (minutes; see bench/README.md)
 	$(BIN)/python -m bench.run
