@@ -2,11 +2,10 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app import api_index, health
 from app.auth import READ_ACCESS
@@ -18,12 +17,11 @@ from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import no_nul_in_query
-from app.errors import error_responses, install_error_handlers, problem_schemas
+from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
-from app.http import is_api_path
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
 from app.indices.write_router import router as indices_writes
@@ -32,6 +30,7 @@ from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
 from app.metrics.write_router import router as metrics_writes
+from app.openapi import build_openapi
 from app.protection import (
     BodyLimitMiddleware,
     EncodedSlashMiddleware,
@@ -65,9 +64,6 @@ WRITE_ROUTERS = (
     keys_router,
 )
 
-# Operations that need no key even when reads do (JURISCOPE_PUBLIC_READ=false).
-ALWAYS_PUBLIC = {"getApiIndex"}
-
 DESCRIPTION = """
 Compare jurisdictions for virtual-asset business: who regulates what, under which law
 since when, what it costs, how open the market is, and what the numbers say. Every value
@@ -96,40 +92,6 @@ TAGS = [
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with the problem+json schemas every error response refers to."""
-    if app.openapi_schema is None:
-        document = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=TAGS,
-        )
-        document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
-        every_operation = error_responses(401, 429)
-        for path, operations in document["paths"].items():
-            if not is_api_path(path):
-                continue
-            for method, operation in operations.items():
-                if operation["operationId"] in ALWAYS_PUBLIC:
-                    # Never looks at a key: no 401, and no security requirement at all.
-                    operation["responses"].setdefault("429", every_operation[429])
-                    operation["security"] = []
-                    continue
-                for status, response in every_operation.items():
-                    operation["responses"].setdefault(str(status), response)
-                if method == "get" or operation["operationId"] == "evaluateScenario":
-                    # Public unless JURISCOPE_PUBLIC_READ=false: a key is optional.
-                    operation["security"] = [{}, {"apiKey": []}]
-            if "get" in operations:
-                operations["get"]["responses"].setdefault(
-                    "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
-                )
-        app.openapi_schema = document
-    return app.openapi_schema
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -197,7 +159,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Link", "Location", "Retry-After"],
         )
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    read_operations = {
+        route.operation_id
+        for router in READ_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.operation_id
+    }
+    app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
+        app, description=DESCRIPTION, tags=TAGS, read_operations=read_operations
+    )
     app.include_router(health.router)
     app.include_router(api_index.router)
     for router in READ_ROUTERS:

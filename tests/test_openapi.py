@@ -180,6 +180,48 @@ class TestDocument:
             "docs",
         ]
 
+    def test_public_reads_need_no_key_and_writes_do(self, spec: dict[str, Any]) -> None:
+        security = {
+            (method, path): operation["security"]
+            for method, path, operation in _operations(spec)
+            if path.startswith("/v1")
+        }
+        assert security[("GET", "/v1/jurisdictions")] == []
+        assert security[("POST", "/v1/scenarios/evaluate")] == []
+        assert security[("GET", "/v1/keys")] == [{"apiKey": []}]
+        assert security[("PUT", "/v1/jurisdictions/{code}")] == [{"apiKey": []}]
+        assert security[("POST", "/v1/imports")] == [{"apiKey": []}]
+        assert {
+            f"{method} {path}"
+            for (method, path), required in security.items()
+            if required == []
+            and (method != "GET" or path.startswith("/v1/keys") or path == "/v1/imports")
+        } == {"POST /v1/scenarios/evaluate"}
+        assert [s for s in security.values() if s not in ([], [{"apiKey": []}])] == []
+
+    def test_reads_need_the_key_when_reads_are_not_public(self) -> None:
+        closed = create_app(
+            Settings(
+                env="test", public_read=False, database_url="postgresql://nobody@127.0.0.1:1/none"
+            )
+        ).openapi()
+        assert closed["paths"]["/v1/jurisdictions"]["get"]["security"] == [{"apiKey": []}]
+        assert closed["paths"]["/v1/scenarios/evaluate"]["post"]["security"] == [{"apiKey": []}]
+        assert closed["paths"]["/v1"]["get"]["security"] == []
+
+    def test_servers_default_to_the_local_server(self, spec: dict[str, Any]) -> None:
+        assert [server["url"] for server in spec["servers"]] == ["http://127.0.0.1:8000"]
+
+    def test_servers_come_from_the_public_url(self) -> None:
+        document = create_app(
+            Settings(
+                env="test",
+                public_url="https://api.example.org/",
+                database_url="postgresql://nobody@127.0.0.1:1/none",
+            )
+        ).openapi()
+        assert [server["url"] for server in document["servers"]] == ["https://api.example.org"]
+
     def test_no_split_input_output_schemas(self, spec: dict[str, Any]) -> None:
         names = list(spec["components"]["schemas"])
         assert [n for n in names if re.search(r"-?(Input|Output)$", n)] == []

@@ -1,0 +1,80 @@
+"""The OpenAPI document as clients generate from it: security as it is, `servers`, error
+responses on every operation."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.errors import error_responses, problem_schemas
+from app.http import is_api_path
+
+# Operations that need no key even when reads do (JURISCOPE_PUBLIC_READ=false).
+ALWAYS_PUBLIC = {"getApiIndex"}
+# A read served by POST: the scenario evaluation stores nothing.
+READS_BY_POST = {"evaluateScenario"}
+LOCAL_SERVER = "http://127.0.0.1:8000"
+KEY_REQUIRED: list[dict[str, list[str]]] = [{"apiKey": []}]
+
+
+def _security(operation_id: str, *, read: bool, public_read: bool) -> list[Any]:
+    """The operation's security requirement: none for a public read, the key otherwise.
+
+    A read still accepts a key when reads are public (it is checked: an unknown key is a
+    401), but declaring it optional (`[{}, {apiKey: []}]`) makes generators demand an
+    authenticated client for every read."""
+    if operation_id in ALWAYS_PUBLIC or (read and public_read):
+        return []
+    return KEY_REQUIRED
+
+
+def build_openapi(
+    app: FastAPI,
+    *,
+    description: str,
+    tags: list[dict[str, Any]],
+    read_operations: Iterable[str],
+) -> dict[str, Any]:
+    """The OpenAPI document (built once per app)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    settings = app.state.settings
+    reads = set(read_operations) | READS_BY_POST
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=description,
+        routes=app.routes,
+        tags=tags,
+        servers=[
+            {
+                "url": settings.public_url or LOCAL_SERVER,
+                "description": "This API (JURISCOPE_PUBLIC_URL)"
+                if settings.public_url
+                else "A local `juriscope serve` (set JURISCOPE_PUBLIC_URL for the public one)",
+            }
+        ],
+    )
+    document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+    every_operation = error_responses(401, 429)
+    for path, operations in document["paths"].items():
+        if not is_api_path(path):
+            continue
+        for operation in operations.values():
+            operation_id = operation["operationId"]
+            operation["security"] = _security(
+                operation_id, read=operation_id in reads, public_read=settings.public_read
+            )
+            if operation_id in ALWAYS_PUBLIC:
+                # Never looks at a key: no 401.
+                operation["responses"].setdefault("429", every_operation[429])
+                continue
+            for status, response in every_operation.items():
+                operation["responses"].setdefault(str(status), response)
+        if "get" in operations:
+            operations["get"]["responses"].setdefault(
+                "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
+            )
+    app.openapi_schema = document
+    return document
