@@ -15,6 +15,7 @@ from app.compare.router import router as compare_router
 from app.compression import GZipMiddleware, HeadMiddleware
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
+from app.csv_paths import CsvPathMiddleware
 from app.db import Database
 from app.deps import no_nul_in_query
 from app.errors import install_error_handlers
@@ -128,9 +129,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
-    # Added first = innermost. On the way in: CORS, encoded-slash refusal, HEAD as GET,
-    # security headers, rate limit, body limit, strict JSON, gzip, conditional GET, response
-    # cache; the ETag is computed on the uncompressed body (gzip's tag derives from it).
+    # Added first = innermost. On the way in: CORS, `.csv` paths, encoded-slash refusal,
+    # HEAD as GET, security headers, rate limit, body limit, strict JSON, gzip, conditional
+    # GET, response cache; the ETag is computed on the uncompressed body (gzip's tag derives
+    # from it).
     app.add_middleware(
         ResponseCacheMiddleware,
         entries=settings.response_cache_entries,
@@ -151,6 +153,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(EncodedSlashMiddleware)
+    app.add_middleware(CsvPathMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

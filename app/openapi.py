@@ -1,12 +1,14 @@
 """The OpenAPI document as clients generate from it: security as it is, `servers`, error
 responses on every operation."""
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.csv_paths import SUFFIX
 from app.errors import error_responses, problem_schemas
 from app.http import is_api_path
 
@@ -76,5 +78,35 @@ def build_openapi(
             operations["get"]["responses"].setdefault(
                 "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
             )
+    document["paths"] = _with_csv_operations(document["paths"])
     app.openapi_schema = document
     return document
+
+
+def _with_csv_operations(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each read that also serves CSV, split in two: the JSON operation documents JSON only
+    (no `format`, no text/csv), and `<path>.csv` documents the CSV, with an operationId of
+    its own. A generator then types neither body as the other."""
+    shaped: dict[str, Any] = {}
+    for path, operations in paths.items():
+        shaped[path] = operations
+        read = operations.get("get")
+        if read is None or "text/csv" not in read["responses"]["200"].get("content", {}):
+            continue
+        del read["responses"]["200"]["content"]["text/csv"]
+        read["parameters"] = [p for p in read.get("parameters", []) if p["name"] != "format"]
+        as_csv = copy.deepcopy(read)
+        as_csv["operationId"] = f"{read['operationId']}Csv"
+        as_csv["summary"] = f"{read['summary']} (CSV)"
+        as_csv["description"] = (
+            f"{read['description']}\n\nThe same as `{path}?format=csv` or `Accept: text/csv`"
+            f" on `{path}`: one header row, then one row per item; lists within a cell are "
+            "joined by `;`."
+        )
+        as_csv["responses"]["200"] = {
+            "description": "The rows as CSV.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+        as_csv["responses"].pop("406", None)
+        shaped[f"{path}{SUFFIX}"] = {"get": as_csv}
+    return shaped

@@ -209,6 +209,30 @@ class TestDocument:
         assert closed["paths"]["/v1/scenarios/evaluate"]["post"]["security"] == [{"apiKey": []}]
         assert closed["paths"]["/v1"]["get"]["security"] == []
 
+    def test_json_reads_document_json_only(self, spec: dict[str, Any]) -> None:
+        mixed = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if not path.endswith(".csv")
+            and (
+                set(operation["responses"].get("200", {}).get("content", {})) - {"application/json"}
+                or any(p["name"] == "format" for p in operation.get("parameters", []))
+            )
+        ]
+        assert mixed == []
+
+    def test_csv_is_documented_on_csv_paths(self, spec: dict[str, Any]) -> None:
+        csv_paths = {path: item for path, item in spec["paths"].items() if path.endswith(".csv")}
+        assert len(csv_paths) == 13
+        for path, item in csv_paths.items():
+            assert list(item) == ["get"]
+            json_read = spec["paths"][path.removesuffix(".csv")]["get"]
+            assert item["get"]["operationId"] == f"{json_read['operationId']}Csv"
+            assert item["get"]["responses"]["200"]["content"] == {
+                "text/csv": {"schema": {"type": "string"}}
+            }
+            assert item["get"]["parameters"] == json_read.get("parameters", [])
+
     def test_servers_default_to_the_local_server(self, spec: dict[str, Any]) -> None:
         assert [server["url"] for server in spec["servers"]] == ["http://127.0.0.1:8000"]
 
