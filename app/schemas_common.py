@@ -2,7 +2,7 @@
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
@@ -149,3 +149,25 @@ def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
             ],
         )
     return keys
+
+
+_SCALAR: list[dict[str, object]] = [{"type": "boolean"}, {"type": "number"}, {"type": "string"}]
+# A feature value, typed by its feature's `value_type`: boolean; number (integer, number,
+# percent); string (enum, text, and a date as YYYY-MM-DD). Validated by the domain, so the
+# Python type stays open: a union here would coerce (9 to 9.0, "1" to 1) before the rules.
+Scalar = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR})]
+ScalarOrNull = Annotated[Any, WithJsonSchema({"anyOf": [*_SCALAR, {"type": "null"}]})]
+# A record's state in the change feed: the written fields as an object (null before a create
+# and after a delete).
+JsonRecord = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "object", "additionalProperties": True},
+                {"type": "array", "items": {}},
+                {"type": "null"},
+            ]
+        }
+    ),
+]

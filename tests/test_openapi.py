@@ -233,6 +233,45 @@ class TestDocument:
             }
             assert item["get"]["parameters"] == json_read.get("parameters", [])
 
+    def test_values_are_typed_as_the_union_they_are(self, spec: dict[str, Any]) -> None:
+        schemas = spec["components"]["schemas"]
+        scalar = [{"type": "boolean"}, {"type": "number"}, {"type": "string"}]
+        typed = {
+            f"{name}.{field}": schemas[name]["properties"][field]["anyOf"]
+            for name, field in [
+                ("FeatureValueRead", "value"),
+                ("FeatureValueWrite", "value"),
+                ("FeatureCell", "value"),
+                ("ComponentScoreRead", "raw"),
+                ("ComponentState", "raw"),
+                ("Override", "value"),
+            ]
+        }
+        assert typed == {
+            "FeatureValueRead.value": scalar,
+            "FeatureValueWrite.value": scalar,
+            "FeatureCell.value": scalar,
+            "ComponentScoreRead.raw": [*scalar, {"type": "null"}],
+            "ComponentState.raw": [*scalar, {"type": "null"}],
+            "Override.value": [*scalar, {"type": "null"}],
+        }
+        record = [
+            {"type": "object", "additionalProperties": True},
+            {"type": "array", "items": {}},
+            {"type": "null"},
+        ]
+        assert schemas["ChangeRead"]["properties"]["before"]["anyOf"] == record
+        assert schemas["ChangeRead"]["properties"]["after"]["anyOf"] == record
+
+    def test_no_untyped_property(self, spec: dict[str, Any]) -> None:
+        untyped = [
+            f"{name}.{field}"
+            for name, schema in spec["components"]["schemas"].items()
+            for field, prop in schema.get("properties", {}).items()
+            if not {"type", "$ref", "anyOf", "allOf", "oneOf", "enum", "const"} & set(prop)
+        ]
+        assert untyped == []
+
     def test_servers_default_to_the_local_server(self, spec: dict[str, Any]) -> None:
         assert [server["url"] for server in spec["servers"]] == ["http://127.0.0.1:8000"]
 

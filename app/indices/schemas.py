@@ -1,11 +1,11 @@
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.dataset.schemas import IndexRecord, body_model
 from app.http import Page
 from app.indices.models import ComponentKind, Transform
+from app.schemas_common import ScalarOrNull
 
 
 class ComponentRead(BaseModel):
@@ -56,7 +56,9 @@ class ComponentScoreRead(BaseModel):
     key: str
     kind: ComponentKind
     weight: float
-    raw: Any = Field(description="The value in force (feature) or latest observation (metric).")
+    raw: ScalarOrNull = Field(
+        description="The value in force (feature) or latest observation (metric)."
+    )
     normalized: float | None = Field(description="0-1 after the transform; null if no data.")
     contribution: float | None = Field(
         description="100 * weight * normalized / coverage: the contributions add up to score."

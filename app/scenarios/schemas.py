@@ -1,9 +1,8 @@
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas_common import IsoDate, JurisdictionCode, Key, Number
+from app.schemas_common import IsoDate, JurisdictionCode, Key, Number, ScalarOrNull
 
 
 class Override(BaseModel):
@@ -14,7 +13,7 @@ class Override(BaseModel):
 
     feature: Key | None = Field(default=None, examples=["regulatory_sandbox"])
     metric: Key | None = Field(default=None, examples=[None])
-    value: Any = Field(examples=[True])
+    value: ScalarOrNull = Field(examples=[True])
 
     @model_validator(mode="after")
     def _one_target(self) -> "Override":
@@ -72,7 +71,7 @@ class Standing(BaseModel):
 
 
 class ComponentState(BaseModel):
-    raw: Any
+    raw: ScalarOrNull
     normalized: float | None
     contribution: float | None
 
