@@ -31,6 +31,78 @@ def _security(operation_id: str, *, read: bool, public_read: bool) -> list[Any]:
     return KEY_REQUIRED
 
 
+def _header(description: str, example: str, *, pattern: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {"description": description, "schema": schema, "example": example}
+
+
+HEADERS: dict[str, Any] = {
+    "ETag": _header(
+        "The representation's entity tag: send it back as `If-None-Match` (a 304 when it is "
+        "current) or, on a write, as `If-Match`.",
+        '"0f3c9a1e5b7d2f4a6c8e0b1d3f5a7c9e"',
+    ),
+    "Cache-Control": _header(
+        "`public, max-age=N` on reads (`private` when reads need a key); `no-store` otherwise.",
+        "public, max-age=60",
+    ),
+    "Link": _header(
+        'The next page, `<...>; rel="next"` (RFC 8288); absent on the last page.',
+        '</v1/jurisdictions?limit=50&cursor=WyJISyJd>; rel="next"',
+    ),
+    "Location": _header("Where the created resource is read.", "/v1/sources/hk-sfc-vatp"),
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again.",
+        "schema": {"type": "integer", "minimum": 1},
+        "example": 30,
+    },
+    "RateLimit-Policy": _header(
+        "The caller's quota (IETF RateLimit header fields draft): `q` requests per window of "
+        "`w` seconds; `read` for GET, HEAD and the scenario evaluation's budget, `write` for "
+        "writes.",
+        '"read";q=600;w=60',
+    ),
+    "RateLimit": _header(
+        "What is left of the quota: `r` requests for the next `t` seconds (IETF RateLimit "
+        "header fields draft).",
+        '"read";r=599;t=60',
+    ),
+}
+RATE_LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit")
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _is_list(response: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    if ref is None:
+        return False
+    return "next_cursor" in schemas[ref.removeprefix("#/components/schemas/")]["properties"]
+
+
+def _declare_headers(method: str, operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Every header the API sends on a response, declared on it."""
+    for status, response in operation["responses"].items():
+        headers = response.setdefault("headers", {})
+        for name in RATE_LIMIT_HEADERS:
+            headers[name] = _ref(name)
+        headers["Cache-Control"] = _ref("Cache-Control")
+        if method == "get" and status in ("200", "304"):
+            headers["ETag"] = _ref("ETag")
+            if _is_list(operation["responses"]["200"], schemas):
+                headers["Link"] = _ref("Link")
+        elif method in ("put", "patch") and status in ("200", "201"):
+            headers["ETag"] = _ref("ETag")
+        if status == "201":
+            headers["Location"] = _ref("Location")
+        if status in ("429", "503"):
+            headers["Retry-After"] = _ref("Retry-After")
+
+
 def build_openapi(
     app: FastAPI,
     *,
@@ -78,6 +150,11 @@ def build_openapi(
             operations["get"]["responses"].setdefault(
                 "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
             )
+    document["components"]["headers"] = HEADERS
+    for path, operations in document["paths"].items():
+        if is_api_path(path):
+            for method, operation in operations.items():
+                _declare_headers(method, operation, document["components"]["schemas"])
     document["paths"] = _with_csv_operations(document["paths"])
     app.openapi_schema = document
     return document
@@ -106,6 +183,7 @@ def _with_csv_operations(paths: dict[str, Any]) -> dict[str, Any]:
         as_csv["responses"]["200"] = {
             "description": "The rows as CSV.",
             "content": {"text/csv": {"schema": {"type": "string"}}},
+            "headers": read["responses"]["200"]["headers"],
         }
         as_csv["responses"].pop("406", None)
         shaped[f"{path}{SUFFIX}"] = {"get": as_csv}

@@ -290,11 +290,43 @@ class TestDocument:
         assert [n for n in names if re.search(r"-?(Input|Output)$", n)] == []
 
     def test_every_reference_resolves(self, spec: dict[str, Any]) -> None:
-        schemas = spec["components"]["schemas"]
-        refs = set(_schema_refs(spec))
-        assert {
-            ref for ref in refs if ref.removeprefix("#/components/schemas/") not in schemas
-        } == (set())
+        def resolves(ref: str) -> bool:
+            _, kind, name = ref.removeprefix("#/").split("/")
+            return name in spec[_].get(kind, {})
+
+        assert {ref for ref in _schema_refs(spec) if not resolves(ref)} == set()
+
+    def test_response_headers_are_declared(self, spec: dict[str, Any]) -> None:
+        def names(method: str, path: str, status: str) -> list[str]:
+            response = spec["paths"][path][method]["responses"][status]
+            return sorted(ref["$ref"].split("/")[-1] for ref in response["headers"].values())
+
+        rate = ["Cache-Control", "RateLimit", "RateLimit-Policy"]
+        assert names("get", "/v1/jurisdictions", "200") == sorted([*rate, "ETag", "Link"])
+        assert names("get", "/v1/jurisdictions", "304") == sorted([*rate, "ETag", "Link"])
+        assert names("get", "/v1/jurisdictions.csv", "200") == sorted([*rate, "ETag", "Link"])
+        assert names("get", "/v1/jurisdictions/{code}", "200") == sorted([*rate, "ETag"])
+        assert names("get", "/v1/jurisdictions/{code}", "404") == rate
+        assert names("get", "/v1/jurisdictions/{code}", "429") == sorted([*rate, "Retry-After"])
+        assert names("get", "/v1/jurisdictions/{code}", "503") == sorted([*rate, "Retry-After"])
+        assert names("put", "/v1/sources/{id}", "201") == sorted([*rate, "ETag", "Location"])
+        assert set(spec["components"]["headers"]) == {
+            "ETag",
+            "Cache-Control",
+            "Link",
+            "Location",
+            "Retry-After",
+            "RateLimit-Policy",
+            "RateLimit",
+        }
+        undeclared = [
+            f"{method} {path} {status}"
+            for method, path, operation in _operations(spec)
+            if path.startswith("/v1")
+            for status, response in operation["responses"].items()
+            if not {"RateLimit", "RateLimit-Policy"} <= set(response.get("headers", {}))
+        ]
+        assert undeclared == []
 
 
 @pytest.fixture(scope="module")
