@@ -71,7 +71,10 @@ since when, what it costs, how open the market is, and what the numbers say. Eve
 carries its sources, its validity dates and a confidence grade (`verified`, `reported`,
 `estimated`, `disputed`).
 
-Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors.
+Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors
+(`next_cursor`, always present, null on the last page). Lists also come as CSV at the same
+path with `.csv` appended. Scores, normalised values and contributions are rounded to 6
+decimal places.
 """
 
 

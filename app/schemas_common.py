@@ -4,7 +4,13 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
 
@@ -171,3 +177,16 @@ JsonRecord = Annotated[
         }
     ),
 ]
+
+
+SCORE_DECIMALS = 6
+
+
+def round_score(value: float | None) -> float | None:
+    return None if value is None else round(value, SCORE_DECIMALS)
+
+
+# A computed score, share or contribution, rounded to 6 decimal places on the way out
+# (90.0, not 89.99999999999999); computed, ranked and tied at full precision before that.
+Score = Annotated[float, PlainSerializer(round_score, return_type=float)]
+ScoreOrNull = Annotated[float | None, PlainSerializer(round_score, return_type=float | None)]

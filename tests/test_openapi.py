@@ -272,6 +272,18 @@ class TestDocument:
         ]
         assert untyped == []
 
+    def test_next_cursor_is_required_and_nullable(self, spec: dict[str, Any]) -> None:
+        pages = {
+            name: schema
+            for name, schema in spec["components"]["schemas"].items()
+            if "next_cursor" in schema.get("properties", {})
+        }
+        assert len(pages) == 11
+        assert [n for n, s in pages.items() if "next_cursor" not in s["required"]] == []
+        assert {str(s["properties"]["next_cursor"]["anyOf"]) for s in pages.values()} == {
+            str([{"type": "string"}, {"type": "null"}])
+        }
+
     def test_servers_default_to_the_local_server(self, spec: dict[str, Any]) -> None:
         assert [server["url"] for server in spec["servers"]] == ["http://127.0.0.1:8000"]
 

@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.features.models import FeatureCategory, ValueType
 from app.models_common import Confidence
-from app.schemas_common import Scalar
+from app.schemas_common import Scalar, ScoreOrNull
 
 
 class JurisdictionRef(BaseModel):
@@ -16,7 +16,7 @@ class FeatureCell(BaseModel):
     """One jurisdiction's value of a feature in force on `as_of`."""
 
     value: Scalar = Field(description="Typed by the feature's `value_type`.")
-    score: float | None = Field(
+    score: ScoreOrNull = Field(
         description="0-1: enum table score, boolean by direction, or min-max across the "
         "compared set for numbers; null for dates and texts."
     )

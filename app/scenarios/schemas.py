@@ -2,7 +2,15 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas_common import IsoDate, JurisdictionCode, Key, Number, ScalarOrNull
+from app.schemas_common import (
+    IsoDate,
+    JurisdictionCode,
+    Key,
+    Number,
+    ScalarOrNull,
+    Score,
+    ScoreOrNull,
+)
 
 
 class Override(BaseModel):
@@ -65,15 +73,15 @@ class ScenarioRequest(BaseModel):
 
 
 class Standing(BaseModel):
-    score: float | None
+    score: ScoreOrNull
     rank: int | None
-    coverage: float
+    coverage: Score
 
 
 class ComponentState(BaseModel):
     raw: ScalarOrNull
-    normalized: float | None
-    contribution: float | None
+    normalized: ScoreOrNull
+    contribution: ScoreOrNull
 
 
 class ChangedComponent(BaseModel):
@@ -95,7 +103,7 @@ class ScenarioResult(BaseModel):
     weights: dict[str, float]
     baseline: Standing
     scenario: Standing
-    score_delta: float | None
+    score_delta: ScoreOrNull
     rank_delta: int | None = Field(
         description="Scenario rank minus baseline rank: negative means moving up."
     )
