@@ -18,6 +18,7 @@ from app.config import Settings, get_settings
 from app.csv_paths import CsvPathMiddleware
 from app.db import Database
 from app.deps import no_nul_in_query
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description=DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(no_nul_in_query)],
     )
     app.state.settings = settings
@@ -181,6 +184,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
         app, description=DESCRIPTION, tags=TAGS, read_operations=read_operations
     )
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(api_index.router)
     for router in READ_ROUTERS:
