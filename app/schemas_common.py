@@ -171,7 +171,6 @@ JsonRecord = Annotated[
         {
             "anyOf": [
                 {"type": "object", "additionalProperties": True},
-                {"type": "array", "items": {}},
                 {"type": "null"},
             ]
         }

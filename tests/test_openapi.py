@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -255,11 +256,7 @@ class TestDocument:
             "ComponentState.raw": [*scalar, {"type": "null"}],
             "Override.value": [*scalar, {"type": "null"}],
         }
-        record = [
-            {"type": "object", "additionalProperties": True},
-            {"type": "array", "items": {}},
-            {"type": "null"},
-        ]
+        record = [{"type": "object", "additionalProperties": True}, {"type": "null"}]
         assert schemas["ChangeRead"]["properties"]["before"]["anyOf"] == record
         assert schemas["ChangeRead"]["properties"]["after"]["anyOf"] == record
 
@@ -380,6 +377,72 @@ def generated(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) ->
             del sys.modules[name]
 
 
+# A user's program on the generated client: public reads with a plain `Client` (no key),
+# values typed as the union they are, `next_cursor` always present.
+USER_PROGRAM = """
+from juriscope_client import Client
+from juriscope_client.api.compare import compare_jurisdictions
+from juriscope_client.api.features import list_feature_values
+from juriscope_client.api.indices import get_index_scores
+from juriscope_client.api.jurisdictions import get_jurisdiction, list_jurisdictions
+from juriscope_client.api.scenarios import evaluate_scenario
+from juriscope_client.models import (
+    Comparison,
+    FeatureValueList,
+    IndexScores,
+    JurisdictionList,
+    JurisdictionProfile,
+    Override,
+    Problem,
+    ScenarioRequest,
+    ScenarioResult,
+)
+
+
+def codes(client: Client) -> list[str]:
+    found: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = list_jurisdictions.sync(client=client, cursor=cursor)
+        assert isinstance(page, JurisdictionList)
+        found += [j.code for j in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+def reads(client: Client) -> None:
+    profile = get_jurisdiction.sync("HK", client=client)
+    if isinstance(profile, Problem):
+        print(profile.detail)
+    elif isinstance(profile, JurisdictionProfile):
+        print(profile.name)
+    values = list_feature_values.sync("regulatory_sandbox", client=client)
+    assert isinstance(values, FeatureValueList)
+    value: bool | float | str = values.items[0].value
+    print(value)
+    compared = compare_jurisdictions.sync(client=client, jurisdictions="HK,SG")
+    assert isinstance(compared, Comparison)
+    scores = get_index_scores.sync("va_hub_competitiveness", client=client)
+    assert isinstance(scores, IndexScores)
+    best: float | None = scores.items[0].score
+    print(best)
+    result = evaluate_scenario.sync(
+        client=client,
+        body=ScenarioRequest(
+            index="va_hub_competitiveness",
+            jurisdiction="HK",
+            overrides=[Override(feature="corporate_income_tax_pct", value=9)],
+        ),
+    )
+    assert isinstance(result, ScenarioResult)
+
+
+reads(Client(base_url="http://127.0.0.1:8000"))
+print(codes(Client(base_url="http://127.0.0.1:8000")))
+"""
+
+
 def _module(name: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{name}")
 
@@ -388,6 +451,31 @@ class TestGeneratedClient:
     def test_generator_prints_no_warnings(self, generated: Any) -> None:
         _, output = generated
         assert "warning" not in output.lower(), output
+
+    def test_public_reads_with_a_plain_client_pass_mypy_strict(
+        self, generated: Any, tmp_path: Path
+    ) -> None:
+        package, _ = generated
+        program = tmp_path / "program.py"
+        program.write_text(USER_PROGRAM)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--strict",
+                "--no-incremental",
+                "--cache-dir",
+                "/dev/null",
+                str(program),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(package.__file__).parent.parent,
+            env={**os.environ, "MYPYPATH": str(Path(package.__file__).parent.parent)},
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
     def test_every_operation_has_a_module(self, generated: Any, spec: dict[str, Any]) -> None:
         for _, _, operation in _operations(spec):
