@@ -2,11 +2,13 @@
 responses on every operation."""
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from app.csv_paths import SUFFIX
 from app.errors import error_responses, problem_schemas
@@ -103,6 +105,57 @@ def _declare_headers(method: str, operation: dict[str, Any], schemas: dict[str, 
             headers["Retry-After"] = _ref("Retry-After")
 
 
+def _models(base: type[BaseModel] = BaseModel) -> Iterator[type[BaseModel]]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _models(model)
+
+
+def _restore_null_examples(schemas: dict[str, Any]) -> None:
+    """Put back the nulls of the models' examples: FastAPI writes the document without any
+    null value, which leaves required nullable fields out of the examples."""
+    for model in _models():
+        extra = model.model_config.get("json_schema_extra")
+        name = model.__name__
+        if (
+            model.__module__.startswith("app.")
+            and isinstance(extra, dict)
+            and "examples" in extra
+            and "examples" in schemas.get(name, {})
+        ):
+            schemas[name]["examples"] = to_jsonable_python(extra["examples"])
+
+
+def _references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value.rsplit("/", 1)[-1]
+            else:
+                yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
+
+
+def _drop_unused_schemas(document: dict[str, Any]) -> None:
+    """Leave out the schemas nothing refers to (the `format` parameter's enum, once CSV has
+    operations of its own)."""
+    schemas = document["components"]["schemas"]
+    while True:
+        used = set(_references(document["paths"])) | {
+            name
+            for schema_name, schema in schemas.items()
+            for name in _references(schema)
+            if name != schema_name
+        }
+        unused = [name for name in schemas if name not in used]
+        if not unused:
+            return
+        for name in unused:
+            del schemas[name]
+
+
 def build_openapi(
     app: FastAPI,
     *,
@@ -134,6 +187,8 @@ def build_openapi(
     every_operation = error_responses(401, 429)
     for path, operations in document["paths"].items():
         if not is_api_path(path):
+            for operation in operations.values():
+                operation["security"] = []  # the probes never look at a key
             continue
         for operation in operations.values():
             operation_id = operation["operationId"]
@@ -150,12 +205,14 @@ def build_openapi(
             operations["get"]["responses"].setdefault(
                 "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
             )
+    _restore_null_examples(document["components"]["schemas"])
     document["components"]["headers"] = HEADERS
     for path, operations in document["paths"].items():
         if is_api_path(path):
             for method, operation in operations.items():
                 _declare_headers(method, operation, document["components"]["schemas"])
     document["paths"] = _with_csv_operations(document["paths"])
+    _drop_unused_schemas(document)
     app.openapi_schema = document
     return document
 

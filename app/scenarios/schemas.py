@@ -48,7 +48,6 @@ class ScenarioRequest(BaseModel):
                         {"feature": "regulatory_sandbox", "value": True},
                         {"feature": "crypto_capital_gains_tax_individual_pct", "value": 0},
                     ],
-                    "weights": None,
                     "as_of": None,
                 }
             ]
