@@ -195,9 +195,9 @@ class TestFreshDataDirectory:
         result = juriscope("seed", data_dir=tmp_path)
         assert result.returncode == 0, result.stderr
         assert result.stdout == (
-            "Seeded: sources +259 ~0 =0, jurisdictions +18 ~0 =0, features +55 ~0 =0, "
-            "metrics +16 ~0 =0, feature_values +248 ~0 =0, observations +84 ~0 =0, "
-            "events +98 ~0 =0, indices +1 ~0 =0 (+created ~updated =unchanged).\n"
+            "Seeded: sources +1111 ~0 =0, jurisdictions +49 ~0 =0, features +55 ~0 =0, "
+            "metrics +16 ~0 =0, feature_values +854 ~0 =0, observations +148 ~0 =0, "
+            "events +249 ~0 =0, indices +1 ~0 =0 (+created ~updated =unchanged).\n"
         )
         assert "(at head)" in juriscope("db", "current", data_dir=tmp_path).stdout
         assert server_pid(tmp_path) is None
