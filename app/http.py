@@ -28,7 +28,7 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(
-        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+        description="Pass as `cursor` to get the next page; null on the last page (always present)."
     )
 
 

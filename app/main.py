@@ -2,11 +2,10 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app import api_index, health
 from app.auth import READ_ACCESS
@@ -17,15 +16,16 @@ from app.compression import GZipMiddleware, HeadMiddleware
 from app.conditional import ConditionalGetMiddleware
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
+from app.csv_paths import CsvPathMiddleware
 from app.db import Database
 from app.deps import no_nul_in_query
-from app.errors import error_responses, install_error_handlers, problem_schemas
+from app.docs import install_docs
+from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.explorer import router as explorer
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
-from app.http import is_api_path
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
 from app.indices.write_router import router as indices_writes
@@ -37,6 +37,7 @@ from app.metrics.write_router import router as metrics_writes
 from app.observability import metrics as observed_metrics
 from app.observability.requests import observe
 from app.observability.tracing import setup_tracing, trace_engines
+from app.openapi import build_openapi
 from app.protection import (
     BodyLimitMiddleware,
     EncodedSlashMiddleware,
@@ -73,16 +74,16 @@ WRITE_ROUTERS = (
     keys_router,
 )
 
-# Operations that need no key even when reads do (JURISCOPE_PUBLIC_READ=false).
-ALWAYS_PUBLIC = {"getApiIndex"}
-
 DESCRIPTION = """
 Compare jurisdictions for virtual-asset business: who regulates what, under which law
 since when, what it costs, how open the market is, and what the numbers say. Every value
 carries its sources, its validity dates and a confidence grade (`verified`, `reported`,
 `estimated`, `disputed`).
 
-Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors.
+Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors
+(`next_cursor`, always present, null on the last page). Lists also come as CSV at the same
+path with `.csv` appended. Scores, normalised values and contributions are rounded to 6
+decimal places.
 
 **[The explorer](/)** is a reference frontend built only on this public API: rankings with
 re-weighting, the comparison matrix, profiles and what-if scenarios in the browser.
@@ -111,40 +112,6 @@ TAGS = [
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with the problem+json schemas every error response refers to."""
-    if app.openapi_schema is None:
-        document = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=TAGS,
-        )
-        document.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
-        every_operation = error_responses(401, 429)
-        for path, operations in document["paths"].items():
-            if not is_api_path(path):
-                continue
-            for method, operation in operations.items():
-                if operation["operationId"] in ALWAYS_PUBLIC:
-                    # Never looks at a key: no 401, and no security requirement at all.
-                    operation["responses"].setdefault("429", every_operation[429])
-                    operation["security"] = []
-                    continue
-                for status, response in every_operation.items():
-                    operation["responses"].setdefault(str(status), response)
-                if method == "get" or operation["operationId"] == "evaluateScenario":
-                    # Public unless JURISCOPE_PUBLIC_READ=false: a key is optional.
-                    operation["security"] = [{}, {"apiKey": []}]
-            if "get" in operations:
-                operations["get"]["responses"].setdefault(
-                    "304", {"description": "Not Modified: the `If-None-Match` ETag is current."}
-                )
-        app.openapi_schema = document
-    return app.openapi_schema
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -178,15 +145,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description=DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(no_nul_in_query)],
     )
     app.state.settings = settings
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
-    # Added first = innermost. On the way in: CORS, encoded-slash refusal, HEAD as GET,
-    # security headers, rate limit, body limit, strict JSON, gzip, conditional GET, response
-    # cache; the ETag is computed on the uncompressed body (gzip's tag derives from it).
+    # Added first = innermost. On the way in: CORS, `.csv` paths, encoded-slash refusal,
+    # HEAD as GET, security headers, rate limit, body limit, strict JSON, gzip, conditional
+    # GET, response cache; the ETag is computed on the uncompressed body (gzip's tag derives
+    # from it).
     app.add_middleware(
         ResponseCacheMiddleware,
         entries=settings.response_cache_entries,
@@ -207,13 +177,22 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(EncodedSlashMiddleware)
+    app.add_middleware(CsvPathMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Link",
+                "Location",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+                "X-Request-ID",
+            ],
         )
     if setup_tracing(app, settings) and database is not None:
         trace_engines(app, database.engine, database.read_engine)
@@ -223,7 +202,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
         build_stack(), templates=lambda: app.openapi()["paths"]
     )
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    read_operations = {
+        route.operation_id
+        for router in READ_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.operation_id
+    }
+    app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
+        app, description=DESCRIPTION, tags=TAGS, read_operations=read_operations
+    )
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(explorer.router)
     app.mount(explorer.ASSETS_PATH, explorer.assets, name="explorer")

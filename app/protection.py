@@ -132,7 +132,8 @@ def _storage(settings: Settings) -> Storage:
 
 
 class RateLimitMiddleware:
-    """429 with Retry-After when a caller goes over its read or write budget."""
+    """429 with Retry-After when a caller goes over its read or write budget; `RateLimit` and
+    `RateLimit-Policy` on every response it counts."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -171,31 +172,50 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        item = self.writes if scope["method"] in WRITE_METHODS else self.reads
+        write = scope["method"] in WRITE_METHODS
+        item = self.writes if write else self.reads
         caller = await self._caller(scope)
         try:
             allowed = await self.limiter.hit(item, item.namespace, caller)
+            stats = await self.limiter.get_window_stats(item, item.namespace, caller)
         except Exception as error:  # a rate-limit store outage must not take the API down
             log.warning("rate limiter unavailable, allowing: %s", error)
-            allowed = True
+            await self.app(scope, receive, send)
+            return
+        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        headers = rate_limit_headers(
+            "write" if write else "read", item, remaining=stats.remaining, reset=reset
+        )
         if not allowed:
             metrics.RATE_LIMITED.labels("write" if item is self.writes else "read").inc()
-            stats = await self.limiter.get_window_stats(item, item.namespace, caller)
-            retry = max(1, math.ceil(stats.reset_time - time.time()))
             await send_problem(
                 send,
                 scope,
                 429,
                 "Too Many Requests",
-                f"Rate limit of {item} exceeded for this caller; retry in {retry} s.",
-                headers=[
-                    (b"retry-after", str(retry).encode()),
-                    (b"ratelimit-limit", str(item.amount).encode()),
-                    (b"ratelimit-remaining", b"0"),
-                ],
+                f"Rate limit of {item} exceeded for this caller; retry in {reset} s.",
+                headers=[(b"retry-after", str(reset).encode()), *headers],
             )
             return
-        await self.app(scope, receive, send)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def rate_limit_headers(
+    policy: str, item: RateLimitItem, *, remaining: int, reset: int
+) -> list[tuple[bytes, bytes]]:
+    """`RateLimit-Policy` and `RateLimit` as the IETF RateLimit header fields draft has them
+    (structured fields): the policy's quota `q` per window `w` seconds, and what is left of
+    it, `r`, until it resets in `t` seconds."""
+    return [
+        (b"ratelimit-policy", f'"{policy}";q={item.amount};w={item.get_expiry()}'.encode()),
+        (b"ratelimit", f'"{policy}";r={max(0, remaining)};t={reset}'.encode()),
+    ]
 
 
 class SecurityHeadersMiddleware:

@@ -2,9 +2,15 @@
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
 
@@ -149,3 +155,37 @@ def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
             ],
         )
     return keys
+
+
+_SCALAR: list[dict[str, object]] = [{"type": "boolean"}, {"type": "number"}, {"type": "string"}]
+# A feature value, typed by its feature's `value_type`: boolean; number (integer, number,
+# percent); string (enum, text, and a date as YYYY-MM-DD). Validated by the domain, so the
+# Python type stays open: a union here would coerce (9 to 9.0, "1" to 1) before the rules.
+Scalar = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR})]
+ScalarOrNull = Annotated[Any, WithJsonSchema({"anyOf": [*_SCALAR, {"type": "null"}]})]
+# A record's state in the change feed: the written fields as an object (null before a create
+# and after a delete).
+JsonRecord = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "object", "additionalProperties": True},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+SCORE_DECIMALS = 6
+
+
+def round_score(value: float | None) -> float | None:
+    return None if value is None else round(value, SCORE_DECIMALS)
+
+
+# A computed score, share or contribution, rounded to 6 decimal places on the way out
+# (90.0, not 89.99999999999999); computed, ranked and tied at full precision before that.
+Score = Annotated[float, PlainSerializer(round_score, return_type=float)]
+ScoreOrNull = Annotated[float | None, PlainSerializer(round_score, return_type=float | None)]

@@ -309,6 +309,29 @@ class TestCsv:
         by_format = await client.get(_with(url, "format=csv"))
         assert csv_rows(by_accept) == csv_rows(by_format)
 
+    @pytest.mark.parametrize("url", CSV_LISTS)
+    async def test_a_csv_path_gives_the_same_csv(self, client: AsyncClient, url: str) -> None:
+        path, _, query = url.partition("?")
+        by_path = await client.get(
+            f"{path}.csv?{query}&format=json", headers={"Accept": "application/json"}
+        )
+        assert by_path.headers["content-type"] == "text/csv; charset=utf-8"
+        assert csv_rows(by_path) == csv_rows(await client.get(_with(url, "format=csv")))
+
+    async def test_a_csv_path_pages_on_with_csv(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/jurisdictions.csv?region=africa&limit=2")
+        link = response.headers["link"]
+        assert link.startswith("</v1/jurisdictions?region=africa&limit=2&format=csv&cursor=")
+
+    async def test_a_csv_path_of_a_json_only_read_is_404(self, client: AsyncClient) -> None:
+        assert_problem(await client.get("/v1/indices.csv"), 404)
+        assert_problem(await client.get("/v1.csv"), 404)
+
+    async def test_a_csv_path_is_read_only(self, client: AsyncClient) -> None:
+        response = await client.post("/v1/metrics/zz_m/observations.csv", json=[])
+        assert_problem(response, 405)
+        assert response.headers["allow"] == "GET, HEAD"
+
     @pytest.mark.parametrize("url", [u for u in CSV_LISTS if "compare" not in u])
     async def test_a_header_row_and_one_row_per_item(self, client: AsyncClient, url: str) -> None:
         items = (await client.get(url)).json()["items"]

@@ -155,8 +155,23 @@ class TestRateLimit:
         assert body["detail"] == (
             f"Rate limit of 3 per 1 minute exceeded for this caller; retry in {retry} s."
         )
-        assert response.headers["ratelimit-limit"] == "3"
-        assert response.headers["ratelimit-remaining"] == "0"
+        assert response.headers["ratelimit-policy"] == '"read";q=3;w=60'
+        assert response.headers["ratelimit"] == f'"read";r=0;t={retry}'
+
+    async def test_every_counted_response_says_what_is_left(
+        self, limited: tuple[AsyncClient, list[dict[str, str]]]
+    ) -> None:
+        client, _ = limited
+        responses = [
+            await client.get("/v1/features"),
+            await client.get("/v1/jurisdictions/ZZ"),
+            await client.get("/v1/features", headers={"If-None-Match": "*"}),
+        ]
+        assert [r.status_code for r in responses] == [200, 404, 304]
+        assert {r.headers["ratelimit-policy"] for r in responses} == {'"read";q=3;w=60'}
+        left = [r.headers["ratelimit"].split(";")[:2] for r in responses]
+        assert left == [['"read"', "r=2"], ['"read"', "r=1"], ['"read"', "r=0"]]
+        assert all(1 <= int(r.headers["ratelimit"].split(";t=")[1]) <= 60 for r in responses)
 
     async def test_each_key_has_its_own_budget(
         self, limited: tuple[AsyncClient, list[dict[str, str]]]
@@ -189,7 +204,7 @@ class TestRateLimit:
             assert response.status_code == 201
         refused = await client.put("/v1/sources/zz-c", json=_source(100), headers=auth)
         assert_problem(refused, 429)
-        assert refused.headers["ratelimit-limit"] == "2"
+        assert refused.headers["ratelimit-policy"] == '"write";q=2;w=60'
         assert (await client.get("/v1/sources/zz-c", headers=auth)).status_code == 404
         assert (await client.get("/v1/sources/zz-a", headers=auth)).status_code == 200
 

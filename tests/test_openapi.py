@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -180,16 +181,161 @@ class TestDocument:
             "docs",
         ]
 
+    def test_public_reads_need_no_key_and_writes_do(self, spec: dict[str, Any]) -> None:
+        security = {
+            (method, path): operation["security"]
+            for method, path, operation in _operations(spec)
+            if path.startswith("/v1")
+        }
+        assert security[("GET", "/v1/jurisdictions")] == []
+        assert security[("POST", "/v1/scenarios/evaluate")] == []
+        assert security[("GET", "/v1/keys")] == [{"apiKey": []}]
+        assert security[("PUT", "/v1/jurisdictions/{code}")] == [{"apiKey": []}]
+        assert security[("POST", "/v1/imports")] == [{"apiKey": []}]
+        assert {
+            f"{method} {path}"
+            for (method, path), required in security.items()
+            if required == []
+            and (method != "GET" or path.startswith("/v1/keys") or path == "/v1/imports")
+        } == {"POST /v1/scenarios/evaluate"}
+        assert [s for s in security.values() if s not in ([], [{"apiKey": []}])] == []
+
+    def test_reads_need_the_key_when_reads_are_not_public(self) -> None:
+        closed = create_app(
+            Settings(
+                env="test", public_read=False, database_url="postgresql://nobody@127.0.0.1:1/none"
+            )
+        ).openapi()
+        assert closed["paths"]["/v1/jurisdictions"]["get"]["security"] == [{"apiKey": []}]
+        assert closed["paths"]["/v1/scenarios/evaluate"]["post"]["security"] == [{"apiKey": []}]
+        assert closed["paths"]["/v1"]["get"]["security"] == []
+
+    def test_json_reads_document_json_only(self, spec: dict[str, Any]) -> None:
+        mixed = [
+            f"{method} {path}"
+            for method, path, operation in _operations(spec)
+            if not path.endswith(".csv")
+            and (
+                set(operation["responses"].get("200", {}).get("content", {})) - {"application/json"}
+                or any(p["name"] == "format" for p in operation.get("parameters", []))
+            )
+        ]
+        assert mixed == []
+
+    def test_csv_is_documented_on_csv_paths(self, spec: dict[str, Any]) -> None:
+        csv_paths = {path: item for path, item in spec["paths"].items() if path.endswith(".csv")}
+        assert len(csv_paths) == 15
+        for path, item in csv_paths.items():
+            assert list(item) == ["get"]
+            json_read = spec["paths"][path.removesuffix(".csv")]["get"]
+            assert item["get"]["operationId"] == f"{json_read['operationId']}Csv"
+            assert item["get"]["responses"]["200"]["content"] == {
+                "text/csv": {"schema": {"type": "string"}}
+            }
+            assert item["get"]["parameters"] == json_read.get("parameters", [])
+
+    def test_values_are_typed_as_the_union_they_are(self, spec: dict[str, Any]) -> None:
+        schemas = spec["components"]["schemas"]
+        scalar = [{"type": "boolean"}, {"type": "number"}, {"type": "string"}]
+        typed = {
+            f"{name}.{field}": schemas[name]["properties"][field]["anyOf"]
+            for name, field in [
+                ("FeatureValueRead", "value"),
+                ("FeatureValueWrite", "value"),
+                ("FeatureCell", "value"),
+                ("ComponentScoreRead", "raw"),
+                ("ComponentState", "raw"),
+                ("Override", "value"),
+            ]
+        }
+        assert typed == {
+            "FeatureValueRead.value": scalar,
+            "FeatureValueWrite.value": scalar,
+            "FeatureCell.value": scalar,
+            "ComponentScoreRead.raw": [*scalar, {"type": "null"}],
+            "ComponentState.raw": [*scalar, {"type": "null"}],
+            "Override.value": [*scalar, {"type": "null"}],
+        }
+        record = [{"type": "object", "additionalProperties": True}, {"type": "null"}]
+        assert schemas["ChangeRead"]["properties"]["before"]["anyOf"] == record
+        assert schemas["ChangeRead"]["properties"]["after"]["anyOf"] == record
+
+    def test_no_untyped_property(self, spec: dict[str, Any]) -> None:
+        untyped = [
+            f"{name}.{field}"
+            for name, schema in spec["components"]["schemas"].items()
+            for field, prop in schema.get("properties", {}).items()
+            if not {"type", "$ref", "anyOf", "allOf", "oneOf", "enum", "const"} & set(prop)
+        ]
+        assert untyped == []
+
+    def test_next_cursor_is_required_and_nullable(self, spec: dict[str, Any]) -> None:
+        pages = {
+            name: schema
+            for name, schema in spec["components"]["schemas"].items()
+            if "next_cursor" in schema.get("properties", {})
+        }
+        assert len(pages) == 12
+        assert [n for n, s in pages.items() if "next_cursor" not in s["required"]] == []
+        assert {str(s["properties"]["next_cursor"]["anyOf"]) for s in pages.values()} == {
+            str([{"type": "string"}, {"type": "null"}])
+        }
+
+    def test_servers_default_to_the_local_server(self, spec: dict[str, Any]) -> None:
+        assert [server["url"] for server in spec["servers"]] == ["http://127.0.0.1:8000"]
+
+    def test_servers_come_from_the_public_url(self) -> None:
+        document = create_app(
+            Settings(
+                env="test",
+                public_url="https://api.example.org/",
+                database_url="postgresql://nobody@127.0.0.1:1/none",
+            )
+        ).openapi()
+        assert [server["url"] for server in document["servers"]] == ["https://api.example.org"]
+
     def test_no_split_input_output_schemas(self, spec: dict[str, Any]) -> None:
         names = list(spec["components"]["schemas"])
         assert [n for n in names if re.search(r"-?(Input|Output)$", n)] == []
 
     def test_every_reference_resolves(self, spec: dict[str, Any]) -> None:
-        schemas = spec["components"]["schemas"]
-        refs = set(_schema_refs(spec))
-        assert {
-            ref for ref in refs if ref.removeprefix("#/components/schemas/") not in schemas
-        } == (set())
+        def resolves(ref: str) -> bool:
+            _, kind, name = ref.removeprefix("#/").split("/")
+            return name in spec[_].get(kind, {})
+
+        assert {ref for ref in _schema_refs(spec) if not resolves(ref)} == set()
+
+    def test_response_headers_are_declared(self, spec: dict[str, Any]) -> None:
+        def names(method: str, path: str, status: str) -> list[str]:
+            response = spec["paths"][path][method]["responses"][status]
+            return sorted(ref["$ref"].split("/")[-1] for ref in response["headers"].values())
+
+        rate = ["Cache-Control", "RateLimit", "RateLimit-Policy"]
+        assert names("get", "/v1/jurisdictions", "200") == sorted([*rate, "ETag", "Link"])
+        assert names("get", "/v1/jurisdictions", "304") == sorted([*rate, "ETag", "Link"])
+        assert names("get", "/v1/jurisdictions.csv", "200") == sorted([*rate, "ETag", "Link"])
+        assert names("get", "/v1/jurisdictions/{code}", "200") == sorted([*rate, "ETag"])
+        assert names("get", "/v1/jurisdictions/{code}", "404") == rate
+        assert names("get", "/v1/jurisdictions/{code}", "429") == sorted([*rate, "Retry-After"])
+        assert names("get", "/v1/jurisdictions/{code}", "503") == sorted([*rate, "Retry-After"])
+        assert names("put", "/v1/sources/{id}", "201") == sorted([*rate, "ETag", "Location"])
+        assert set(spec["components"]["headers"]) == {
+            "ETag",
+            "Cache-Control",
+            "Link",
+            "Location",
+            "Retry-After",
+            "RateLimit-Policy",
+            "RateLimit",
+        }
+        undeclared = [
+            f"{method} {path} {status}"
+            for method, path, operation in _operations(spec)
+            if path.startswith("/v1")
+            for status, response in operation["responses"].items()
+            if not {"RateLimit", "RateLimit-Policy"} <= set(response.get("headers", {}))
+        ]
+        assert undeclared == []
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +377,72 @@ def generated(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) ->
             del sys.modules[name]
 
 
+# A user's program on the generated client: public reads with a plain `Client` (no key),
+# values typed as the union they are, `next_cursor` always present.
+USER_PROGRAM = """
+from juriscope_client import Client
+from juriscope_client.api.compare import compare_jurisdictions
+from juriscope_client.api.features import list_feature_values
+from juriscope_client.api.indices import get_index_scores
+from juriscope_client.api.jurisdictions import get_jurisdiction, list_jurisdictions
+from juriscope_client.api.scenarios import evaluate_scenario
+from juriscope_client.models import (
+    Comparison,
+    FeatureValueList,
+    IndexScores,
+    JurisdictionList,
+    JurisdictionProfile,
+    Override,
+    Problem,
+    ScenarioRequest,
+    ScenarioResult,
+)
+
+
+def codes(client: Client) -> list[str]:
+    found: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = list_jurisdictions.sync(client=client, cursor=cursor)
+        assert isinstance(page, JurisdictionList)
+        found += [j.code for j in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+def reads(client: Client) -> None:
+    profile = get_jurisdiction.sync("HK", client=client)
+    if isinstance(profile, Problem):
+        print(profile.detail)
+    elif isinstance(profile, JurisdictionProfile):
+        print(profile.name)
+    values = list_feature_values.sync("regulatory_sandbox", client=client)
+    assert isinstance(values, FeatureValueList)
+    value: bool | float | str = values.items[0].value
+    print(value)
+    compared = compare_jurisdictions.sync(client=client, jurisdictions="HK,SG")
+    assert isinstance(compared, Comparison)
+    scores = get_index_scores.sync("va_hub_competitiveness", client=client)
+    assert isinstance(scores, IndexScores)
+    best: float | None = scores.items[0].score
+    print(best)
+    result = evaluate_scenario.sync(
+        client=client,
+        body=ScenarioRequest(
+            index="va_hub_competitiveness",
+            jurisdiction="HK",
+            overrides=[Override(feature="corporate_income_tax_pct", value=9)],
+        ),
+    )
+    assert isinstance(result, ScenarioResult)
+
+
+reads(Client(base_url="http://127.0.0.1:8000"))
+print(codes(Client(base_url="http://127.0.0.1:8000")))
+"""
+
+
 def _module(name: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{name}")
 
@@ -239,6 +451,31 @@ class TestGeneratedClient:
     def test_generator_prints_no_warnings(self, generated: Any) -> None:
         _, output = generated
         assert "warning" not in output.lower(), output
+
+    def test_public_reads_with_a_plain_client_pass_mypy_strict(
+        self, generated: Any, tmp_path: Path
+    ) -> None:
+        package, _ = generated
+        program = tmp_path / "program.py"
+        program.write_text(USER_PROGRAM)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--strict",
+                "--no-incremental",
+                "--cache-dir",
+                "/dev/null",
+                str(program),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(package.__file__).parent.parent,
+            env={**os.environ, "MYPYPATH": str(Path(package.__file__).parent.parent)},
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
     def test_every_operation_has_a_module(self, generated: Any, spec: dict[str, Any]) -> None:
         for _, _, operation in _operations(spec):

@@ -14,8 +14,8 @@ Left out, with the reason:
   rules (an opaque cursor, a period such as `2024-Q3`, a comma-separated list of codes), so
   schema-valid requests are rightly refused; and codes, keys and slugs lack their pattern
   (see TestDocument below).
-- `ignored_auth` on reads, and generated security parameters: reads are public by default,
-  but the document says they need a key (see TestDocument below).
+- `ignored_auth` on reads, and generated security parameters: reads are public by default
+  (they declare no security requirement) yet still check a key that is presented.
 
 The findings are each pinned by a test of their own (strict xfail while open); KNOWN lists
 the failures of the run that stand for one of them, so that the run still reports anything
@@ -169,9 +169,8 @@ class TestDocument:
         assert "pattern" in body["jurisdiction_code"]
         assert "pattern" in body["id"]
 
-    def test_public_reads_document_the_key_as_optional(self) -> None:
-        security = APP.openapi()["paths"]["/v1/jurisdictions"]["get"].get("security")
-        assert security is None or {} in security
+    def test_public_reads_declare_no_security_requirement(self) -> None:
+        assert APP.openapi()["paths"]["/v1/jurisdictions"]["get"]["security"] == []
 
     def test_list_jurisdictions_documents_its_404(self) -> None:
         responses = APP.openapi()["paths"]["/v1/jurisdictions"]["get"]["responses"]

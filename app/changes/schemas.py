@@ -1,9 +1,9 @@
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.http import Page
+from app.schemas_common import JsonRecord
 
 
 class ChangeRead(BaseModel):
@@ -32,8 +32,8 @@ class ChangeRead(BaseModel):
     entity: str
     entity_key: str
     action: str = Field(description="create, update or delete.")
-    before: Any | None
-    after: Any | None
+    before: JsonRecord = Field(description="The record before the change; null for a create.")
+    after: JsonRecord = Field(description="The record after the change; null for a delete.")
 
 
 class ChangeList(Page[ChangeRead]):

@@ -1,10 +1,10 @@
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.features.models import FeatureCategory, ValueType
 from app.models_common import Confidence
+from app.schemas_common import Scalar, ScoreOrNull
 
 
 class JurisdictionRef(BaseModel):
@@ -15,8 +15,8 @@ class JurisdictionRef(BaseModel):
 class FeatureCell(BaseModel):
     """One jurisdiction's value of a feature in force on `as_of`."""
 
-    value: Any
-    score: float | None = Field(
+    value: Scalar = Field(description="Typed by the feature's `value_type`.")
+    score: ScoreOrNull = Field(
         description="0-1: enum table score, boolean by direction, or min-max across the "
         "compared set for numbers; null for dates and texts."
     )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFoundError, ValidationFailed
 from app.features.rules import NUMERIC_TYPES, value_score
+from app.schemas_common import round_score
 from app.scoring.transforms import Component, ComponentSpec, normalize
 
 # One statement: the jurisdictions, the features in scope with the values in force on :as_of,
@@ -188,7 +189,7 @@ def _feature_row(
             if cell is None
             else {
                 "value": cell["value"],
-                "score": scores.get(code),
+                "score": round_score(scores.get(code)),
                 "valid_from": cell["valid_from"],
                 "valid_to": cell["valid_to"],
                 "inherited_from": cell["inherited_from"],

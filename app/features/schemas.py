@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -7,7 +7,7 @@ from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
 from app.http import Page
 from app.models_common import Confidence
-from app.schemas_common import IsoDate, NulFree
+from app.schemas_common import IsoDate, NulFree, Scalar
 
 
 class AllowedValueRead(BaseModel):
@@ -87,7 +87,10 @@ class FeatureValueRead(BaseModel):
     feature_key: str
     category: FeatureCategory
     value_type: ValueType
-    value: Any = Field(description="Typed by `value_type`: boolean, string, number or date.")
+    value: Scalar = Field(
+        description="Typed by `value_type`: a boolean, a number (integer, number, percent) or "
+        "a string (enum, text, and a date as YYYY-MM-DD)."
+    )
     score: float | None = Field(
         description="0-1 score for enum and boolean values; null for others (they are scored "
         "relative to a comparison set, see /v1/compare)."
@@ -154,7 +157,7 @@ class FeatureValueWrite(BaseModel):
         },
     )
 
-    value: Any = Field(description="Typed by the feature's value_type.")
+    value: Scalar = Field(description="Typed by the feature's value_type.")
     valid_from: IsoDate
     valid_to: IsoDate | None = Field(
         default=None, description="Exclusive end, if already known; null = until changed."

@@ -1,11 +1,11 @@
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.dataset.schemas import IndexRecord, body_model
 from app.http import Page
 from app.indices.models import ComponentKind, Transform
+from app.schemas_common import ScalarOrNull, Score, ScoreOrNull
 
 
 class ComponentRead(BaseModel):
@@ -56,9 +56,11 @@ class ComponentScoreRead(BaseModel):
     key: str
     kind: ComponentKind
     weight: float
-    raw: Any = Field(description="The value in force (feature) or latest observation (metric).")
-    normalized: float | None = Field(description="0-1 after the transform; null if no data.")
-    contribution: float | None = Field(
+    raw: ScalarOrNull = Field(
+        description="The value in force (feature) or latest observation (metric)."
+    )
+    normalized: ScoreOrNull = Field(description="0-1 after the transform; null if no data.")
+    contribution: ScoreOrNull = Field(
         description="100 * weight * normalized / coverage: the contributions add up to score."
     )
 
@@ -67,8 +69,8 @@ class ScoreItem(BaseModel):
     rank: int | None = Field(description="1 = best; equal scores share a rank. Null unscored.")
     code: str
     name: str
-    score: float | None = Field(description="0-100 over the components with data.")
-    coverage: float = Field(ge=0, le=1, description="Share of the weight that had data.")
+    score: ScoreOrNull = Field(description="0-100 over the components with data.")
+    coverage: Score = Field(ge=0, le=1, description="Share of the weight that had data.")
     components: list[ComponentScoreRead]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.indices import service
 from app.indices.schemas import ComponentStats, ComponentUsed
+from app.schemas_common import round_score
 from app.scoring.engine import IndexResult, JurisdictionScore, ScoringError, score_index
 
 
@@ -21,16 +22,16 @@ def item(score: JurisdictionScore, names: dict[str, str]) -> dict[str, Any]:
         "rank": score.rank,
         "code": score.code,
         "name": names[score.code],
-        "score": score.score,
-        "coverage": score.coverage,
+        "score": round_score(score.score),
+        "coverage": round_score(score.coverage),
         "components": [
             {
                 "key": c.key,
                 "kind": c.kind,
                 "weight": c.weight,
                 "raw": c.raw,
-                "normalized": c.normalized,
-                "contribution": c.contribution,
+                "normalized": round_score(c.normalized),
+                "contribution": round_score(c.contribution),
             }
             for c in score.components
         ],

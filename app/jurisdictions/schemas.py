@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,35 +20,32 @@ class RegulatorRead(BaseModel):
     remit: list[str] = Field(examples=[["securities", "virtual_assets"]])
 
 
+HONG_KONG: dict[str, Any] = {
+    "code": "HK",
+    "name": "Hong Kong",
+    "kind": "territory",
+    "parent_code": None,
+    "region": "asia_pacific",
+    "currency": "HKD",
+    "summary": "Special Administrative Region of China ...",
+    "regulators": [
+        {
+            "id": "hk-sfc",
+            "jurisdiction_code": "HK",
+            "name": "Securities and Futures Commission",
+            "acronym": "SFC",
+            "url": "https://www.sfc.hk",
+            "remit": ["securities", "virtual_assets"],
+        }
+    ],
+    "updated_at": "2026-11-25T07:00:00Z",
+}
+
+
 class JurisdictionRead(BaseModel):
     """A jurisdiction: a country, territory, subdivision, supranational union or special zone."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": "HK",
-                    "name": "Hong Kong",
-                    "kind": "territory",
-                    "parent_code": None,
-                    "region": "asia_pacific",
-                    "currency": "HKD",
-                    "summary": "Special Administrative Region of China ...",
-                    "regulators": [
-                        {
-                            "id": "hk-sfc",
-                            "jurisdiction_code": "HK",
-                            "name": "Securities and Futures Commission",
-                            "acronym": "SFC",
-                            "url": "https://www.sfc.hk",
-                            "remit": ["securities", "virtual_assets"],
-                        }
-                    ],
-                    "updated_at": "2026-11-25T07:00:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [HONG_KONG]})
 
     code: str
     name: str
@@ -85,6 +83,36 @@ class LatestObservation(BaseModel):
 
 class JurisdictionProfile(JurisdictionRead):
     """A jurisdiction with its regulators, data counts and the latest value of each metric."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **HONG_KONG,
+                    "counts": {
+                        "features_in_force": 48,
+                        "feature_values": 61,
+                        "observations": 12,
+                        "metrics": 6,
+                        "events": 9,
+                        "sources": 37,
+                    },
+                    "latest_metrics": [
+                        {
+                            "metric_key": "licensed_vasp_count",
+                            "name": "Licensed virtual-asset trading platforms",
+                            "unit": "count",
+                            "period": "2024-12-18",
+                            "value": 7,
+                            "confidence": "verified",
+                            "source_ids": ["hk-sfc-vatp-register"],
+                        }
+                    ],
+                    "children": [],
+                }
+            ]
+        }
+    )
 
     counts: JurisdictionCounts
     latest_metrics: list[LatestObservation]

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.features.rules import check_value
-from app.schemas_common import Key
+from app.schemas_common import Key, ScalarOrNull
 
 
 class Override(BaseModel):
@@ -20,7 +20,7 @@ class Override(BaseModel):
 
     feature: Key | None = Field(default=None, examples=["regulatory_sandbox"])
     metric: Key | None = Field(default=None, examples=[None])
-    value: Any = Field(examples=[True])
+    value: ScalarOrNull = Field(examples=[True])
 
     @model_validator(mode="after")
     def _one_target(self) -> "Override":

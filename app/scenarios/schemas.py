@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -7,7 +7,15 @@ from app.dataset.schemas import ScenarioRecord, body_model
 from app.http import Page
 from app.indices.models import ComponentKind
 from app.scenarios.overrides import Override
-from app.schemas_common import IsoDate, JurisdictionCode, Key, Number
+from app.schemas_common import (
+    IsoDate,
+    JurisdictionCode,
+    Key,
+    Number,
+    ScalarOrNull,
+    Score,
+    ScoreOrNull,
+)
 
 
 class ScenarioRequest(BaseModel):
@@ -24,7 +32,6 @@ class ScenarioRequest(BaseModel):
                         {"feature": "regulatory_sandbox", "value": True},
                         {"feature": "crypto_capital_gains_tax_individual_pct", "value": 0},
                     ],
-                    "weights": None,
                     "as_of": None,
                 }
             ]
@@ -49,15 +56,15 @@ class ScenarioRequest(BaseModel):
 
 
 class Standing(BaseModel):
-    score: float | None
+    score: ScoreOrNull
     rank: int | None
-    coverage: float
+    coverage: Score
 
 
 class ComponentState(BaseModel):
-    raw: Any
-    normalized: float | None
-    contribution: float | None
+    raw: ScalarOrNull
+    normalized: ScoreOrNull
+    contribution: ScoreOrNull
 
 
 class ChangedComponent(BaseModel):
@@ -79,7 +86,7 @@ class ScenarioResult(BaseModel):
     weights: dict[str, float]
     baseline: Standing
     scenario: Standing
-    score_delta: float | None
+    score_delta: ScoreOrNull
     rank_delta: int | None = Field(
         description="Scenario rank minus baseline rank: negative means moving up."
     )
@@ -154,7 +161,7 @@ class UnusedOverride(BaseModel):
 
     key: str
     kind: ComponentKind
-    value: Any
+    value: ScalarOrNull
     reason: Literal["already_in_force", "not_in_index"] = Field(
         description="`already_in_force`: the jurisdiction already has that value on `as_of`; "
         "`not_in_index`: the index has no such component (the index cannot measure it)."

@@ -108,6 +108,17 @@ class TestGetIndexScores:
             (None, "ZC", None, 0.0),
         ]
 
+    async def test_scores_are_rounded_to_six_decimals(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await build_world(session)
+        thirds = {**BASE, "weights": "zz_regime:1,zz_tax:1,zz_firms:1"}
+        body = (await client.get(URL, params=thirds)).json()
+        xa, zb, _ = body["items"]
+        assert (xa["score"], zb["score"]) == (100.0, 20.0)
+        assert [c["contribution"] for c in xa["components"]] == [33.333333] * 3
+        assert [c["contribution"] for c in zb["components"]] == [20.0, 0.0, 0.0]
+
     async def test_min_coverage_leaves_thin_data_unranked(
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
