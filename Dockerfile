@@ -2,19 +2,20 @@
 # names the base (docker/test.sh passes one made locally from Debian).
 ARG PYTHON_IMAGE=python:3.12-slim
 
-# Build stage: the dependencies first, in a layer of their own that is rebuilt only when
-# pyproject.toml changes (installed by uv, from a virtualenv of its own that stays in this
-# stage), then the package itself without them.
+# Build stage: the dependencies first, pinned with hashes from requirements.lock, in a layer
+# of their own that is rebuilt only when the lock changes (installed by uv, from a virtualenv
+# of its own that stays in this stage), then the package itself without them.
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && python -m venv /opt/uv && /opt/uv/bin/pip install 'uv>=0.5' \
-    && /opt/uv/bin/uv pip install --python /opt/venv/bin/python --compile-bytecode "setuptools>=69" wheel -r /tmp/requirements.txt
-COPY README.md ./
+COPY requirements.lock ./
+RUN python -m venv /opt/uv && /opt/uv/bin/pip install 'uv>=0.5' \
+    && /opt/uv/bin/uv pip install --python /opt/venv/bin/python --compile-bytecode \
+       --require-hashes -r requirements.lock \
+    && /opt/uv/bin/uv pip install --python /opt/venv/bin/python "setuptools>=69" wheel
+COPY pyproject.toml README.md ./
 COPY app ./app
 RUN pip install --no-deps --no-build-isolation .
 

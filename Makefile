@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format docs bench bench-writes docker-test clean
+.PHONY: run test lint format docs lock bench bench-writes docker-test clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -15,13 +15,23 @@ $(VENV)/.python-ok:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.python-ok
-	$(BIN)/python -m pip install --quiet -e .
+# Dependencies come pinned, with hashes, from the lock files (`make lock` writes them from
+# pyproject.toml); the package itself is installed on top, without resolving anything.
+$(VENV)/.installed: pyproject.toml requirements.lock $(VENV)/.python-ok
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+
+lock:  ## pin every dependency with hashes (needs uv: pip install uv)
+	uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--quiet -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet -o requirements-dev.lock
 
 run: $(VENV)/.installed  ## start the API on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/juriscope serve --host $(HOST) --port $(PORT)
