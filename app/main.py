@@ -22,6 +22,7 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
+from app.exports.router import router as exports_router
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
 from app.imports.router import router as imports_router
@@ -54,6 +55,7 @@ READ_ROUTERS = (
     compare_router,
     indices_router,
     scenarios_router,
+    exports_router,
 )
 WRITE_ROUTERS = (
     jurisdictions_writes,
@@ -93,6 +95,7 @@ TAGS = [
     {"name": "indices", "description": "Composite indices and re-weightable rankings."},
     {"name": "scenarios", "description": "What-if evaluation; nothing is stored."},
     {"name": "changes", "description": "The change feed: every write, in order."},
+    {"name": "export", "description": "The whole dataset in one download."},
     {"name": "imports", "description": "Bulk, all-or-nothing dataset imports (admin)."},
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "health", "description": "Liveness and readiness probes."},
