@@ -250,20 +250,37 @@ def import_(
 @cli.command()
 def export(
     directory: Annotated[Path, typer.Argument(help="Directory to write the files into.")],
-    format: Annotated[str, typer.Option("--format", help="json or csv.")] = "json",
+    format: Annotated[
+        str, typer.Option("--format", help="json, csv, or datapackage (CSV + datapackage.json).")
+    ] = "json",
 ) -> None:
-    """Export the whole dataset in the bundled format (one file per entity type)."""
+    """Export the whole dataset in the bundled format (one file per entity type), or as a
+    Frictionless Data package (the files of GET /v1/export)."""
     from app.dataset import loader
     from app.dataset.io import write_dataset
     from app.progress import stages
 
-    if format not in ("json", "csv"):
-        raise CliError(f"--format must be json or csv, not {format!r}")
+    if format not in ("json", "csv", "datapackage"):
+        raise CliError(f"--format must be json, csv or datapackage, not {format!r}")
     with schema_database_url(get_settings()) as url, stages("export", 2) as stage:
         stage("reading the database", 0)
-        dataset = asyncio.run(loader.export_async(url))
+        if format == "datapackage":
+            dataset, version, changed_at = asyncio.run(loader.export_with_version_async(url))
+        else:
+            dataset = asyncio.run(loader.export_async(url))
         stage("writing files", sum(dataset.counts().values()))
-        files = write_dataset(dataset, directory, fmt=format)
+        if format == "datapackage":
+            from app.dataset.datapackage import package_files
+
+            directory.mkdir(parents=True, exist_ok=True)
+            files = []
+            for name, content in package_files(
+                dataset, data_version=version, data_changed_at=changed_at
+            ).items():
+                (directory / name).write_bytes(content)
+                files.append(directory / name)
+        else:
+            files = write_dataset(dataset, directory, fmt=format)
     typer.echo(
         f"Exported {sum(dataset.counts().values())} records to {len(files)} files in {directory}."
     )

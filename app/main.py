@@ -24,6 +24,7 @@ from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.explorer import router as explorer
+from app.exports.router import router as exports_router
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
 from app.imports.router import router as imports_router
@@ -61,6 +62,7 @@ READ_ROUTERS = (
     coverage_router,
     indices_router,
     scenarios_router,
+    exports_router,
 )
 WRITE_ROUTERS = (
     jurisdictions_writes,
@@ -108,6 +110,7 @@ TAGS = [
         "description": "What-if evaluation, and saved scenarios re-evaluated on current data.",
     },
     {"name": "changes", "description": "The change feed: every write, in order."},
+    {"name": "export", "description": "The whole dataset in one download."},
     {"name": "imports", "description": "Bulk, all-or-nothing dataset imports (admin)."},
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "health", "description": "Liveness and readiness probes."},

@@ -222,6 +222,19 @@ class TestFreshDataDirectory:
         assert result.stdout == f"Exported 0 records to 9 files in {out}.\n"
         assert json.loads((out / "jurisdictions.json").read_text()) == []
 
+    def test_export_datapackage(self, tmp_path: Path) -> None:
+        """The files of GET /v1/export (tests/exports/test_router.py checks their content)."""
+        out = tmp_path / "out"
+        result = juriscope("export", "--format", "datapackage", str(out), data_dir=tmp_path / "d")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"Exported 0 records to 10 files in {out}.\n"
+        package = json.loads((out / "datapackage.json").read_text())
+        assert package["version"] == "0"
+        assert sorted(p.name for p in out.iterdir()) == sorted(
+            ["datapackage.json", *(r["path"] for r in package["resources"])]
+        )
+        assert (out / "jurisdictions.csv").read_text().startswith("code,name,kind,")
+
     def test_keys_create(self, tmp_path: Path) -> None:
         result = juriscope(
             "keys", "create", "--name", "first", "--scope", "admin", data_dir=tmp_path

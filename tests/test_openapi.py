@@ -215,12 +215,21 @@ class TestDocument:
             f"{method} {path}"
             for method, path, operation in _operations(spec)
             if not path.endswith(".csv")
+            and path != "/v1/export"
             and (
                 set(operation["responses"].get("200", {}).get("content", {})) - {"application/json"}
                 or any(p["name"] == "format" for p in operation.get("parameters", []))
             )
         ]
         assert mixed == []
+
+    def test_the_export_is_a_zip(self, spec: dict[str, Any]) -> None:
+        operation = spec["paths"]["/v1/export"]["get"]
+        assert operation["operationId"] == "exportDataset"
+        assert operation["security"] == []
+        assert operation["responses"]["200"]["content"] == {
+            "application/zip": {"schema": {"type": "string", "format": "binary"}}
+        }
 
     def test_csv_is_documented_on_csv_paths(self, spec: dict[str, Any]) -> None:
         csv_paths = {path: item for path, item in spec["paths"].items() if path.endswith(".csv")}
@@ -347,7 +356,15 @@ def generated(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) ->
     (workdir / "openapi.json").write_text(json.dumps(spec))
     # No post hooks: formatting the generated code is not what is under test, and a hook
     # that cannot run is reported as a warning.
-    (workdir / "config.json").write_text(json.dumps({"post_hooks": []}))
+    # The zip download is binary to the generator (its documented override).
+    (workdir / "config.json").write_text(
+        json.dumps(
+            {
+                "post_hooks": [],
+                "content_type_overrides": {"application/zip": "application/octet-stream"},
+            }
+        )
+    )
     result = subprocess.run(
         [
             str(GENERATOR),

@@ -120,8 +120,8 @@ def dataset_from_mapping(
 
 # CSV: one file per entity; lists joined by ";"; structured cells (values, allowed values,
 # components) as JSON; regulators in their own file keyed by jurisdiction_code.
-_LIST_COLUMNS = {"source_ids", "remit"}
-_JSON_COLUMNS = {"value", "allowed_values", "components", "overrides", "weights"}
+LIST_COLUMNS = {"source_ids", "remit"}
+JSON_COLUMNS = {"value", "allowed_values", "components", "overrides", "weights"}
 CSV_COLUMNS: dict[str, list[str]] = {
     name: [n for n in model.model_fields if n != "regulators"]
     for name, model in ENTITY_FILES.items()
@@ -132,10 +132,10 @@ CSV_COLUMNS["regulators"] = ["jurisdiction_code", *RegulatorRecord.model_fields]
 def _from_cell(column: str, cell: str, entity: str) -> Any:
     cell = unescape_formula(cell)
     if cell == "":
-        return [] if column in _LIST_COLUMNS else None
-    if column in _LIST_COLUMNS:
+        return [] if column in LIST_COLUMNS else None
+    if column in LIST_COLUMNS:
         return [part.strip() for part in cell.split(";") if part.strip()]
-    if column in _JSON_COLUMNS and not (entity == "observations" and column == "value"):
+    if column in JSON_COLUMNS and not (entity == "observations" and column == "value"):
         try:
             return json.loads(cell)
         except ValueError:
@@ -148,9 +148,9 @@ def _from_cell(column: str, cell: str, entity: str) -> Any:
 def _to_cell(column: str, value: Any) -> Any:
     if value is None:
         return ""
-    if column in _LIST_COLUMNS:
+    if column in LIST_COLUMNS:
         return escape_formula(";".join(value))
-    if column in _JSON_COLUMNS and not isinstance(value, int | float) or isinstance(value, bool):
+    if column in JSON_COLUMNS and not isinstance(value, int | float) or isinstance(value, bool):
         return escape_formula(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
     return escape_formula(value)
 

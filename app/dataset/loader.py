@@ -9,6 +9,7 @@ deletes, writes one change record per created or updated entity, and is all-or-n
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.changes import service as changes_service
 from app.changes.models import Change
 from app.dataset.io import DatasetInvalid, Issue, read_path
 from app.dataset.schemas import (
@@ -992,6 +994,17 @@ async def import_async(
         )
 
     result: ImportReport = await _with_session(url, work)
+    return result
+
+
+async def export_with_version_async(url: str) -> tuple[Dataset, int, datetime]:
+    """The stored data with the data version and the time it last moved (one transaction)."""
+
+    async def work(session: AsyncSession) -> tuple[Dataset, int, datetime]:
+        data = await changes_service.get_data_version(session)
+        return await read_database(session), data.version, data.changed_at
+
+    result: tuple[Dataset, int, datetime] = await _with_session(url, work)
     return result
 
 
