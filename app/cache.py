@@ -13,7 +13,6 @@ their own. Bodies are kept per process, least recently used first out, bounded i
 public reads are cached: nothing is cached when reads need a key, nor /v1/keys.
 """
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http import is_api_path, today
+from app.keys.service import parse_key
 from app.observability import metrics
 from app.observability.context import current_request, note_key
 
@@ -48,10 +48,8 @@ def _presented_key(scope: Scope) -> tuple[str, str] | None | object:
     if authorization is None:
         return None
     scheme, _, token = authorization.partition(" ")
-    parts = token.strip().split("_", 2)
-    if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != "jsk":
-        return _NOT_A_KEY
-    return f"key_{parts[1]}", hashlib.sha256(token.strip().encode()).hexdigest()
+    parsed = parse_key(token.strip()) if scheme.lower() == "bearer" else None
+    return _NOT_A_KEY if parsed is None else parsed
 
 
 class ResponseCacheMiddleware:

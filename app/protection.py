@@ -5,7 +5,6 @@ REDIS_URL is set, so that every worker and replica shares one budget per caller.
 its API key when it presents a valid one, else its address.
 """
 
-import hashlib
 import json
 import logging
 import math
@@ -20,6 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.keys.service import parse_key
 from app.observability import metrics
 from app.observability.context import note_key, request_id
 
@@ -149,14 +149,15 @@ class RateLimitMiddleware:
         client = scope.get("client")
         address = f"ip:{client[0] if client else 'unknown'}"
         token = Headers(scope=scope).get("authorization", "").removeprefix("Bearer ").strip()
-        parts = token.split("_", 2)
-        if len(parts) != 3 or parts[0] != "jsk":
+        parsed = parse_key(token)
+        if parsed is None:
             return address
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        public_id, digest = parsed
+        budget = "key:" + public_id.removeprefix("key_")
         now = time.monotonic()
         if self.known_keys.get(digest, 0.0) > now:
-            note_key(f"key_{parts[1]}")
-            return f"key:{parts[1]}"
+            note_key(public_id)
+            return budget
         try:
             async with scope["app"].state.db.engine.connect() as connection:
                 valid = await connection.scalar(_KEY_IS_VALID, {"hash": digest})
@@ -165,8 +166,8 @@ class RateLimitMiddleware:
         if not valid:
             return address
         self.known_keys[digest] = now + 60
-        note_key(f"key_{parts[1]}")
-        return f"key:{parts[1]}"
+        note_key(public_id)
+        return budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:

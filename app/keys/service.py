@@ -28,6 +28,16 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def parse_key(key: str) -> tuple[str, str] | None:
+    """(public id, SHA-256 hex) of a key in our format `jsk_<id>_<secret>`, or None when it
+    cannot be one. The one reader of the format: auth, the response cache and the rate
+    limiter all use it."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX:
+        return None
+    return f"key_{parts[1]}", _hash(key)
+
+
 def as_read(row: ApiKey) -> KeyRead:
     return KeyRead(
         id=row.public_id,
@@ -86,11 +96,12 @@ async def revoke_key(session: AsyncSession, *, key_id: str, actor: str) -> KeyRe
 
 async def authenticate(session: AsyncSession, key: str) -> Caller | None:
     """The caller a presented key stands for; None if unknown, malformed or revoked."""
-    parts = key.split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX:
+    parsed = parse_key(key)
+    if parsed is None:
         return None
-    row = await session.scalar(select(ApiKey).where(ApiKey.public_id == f"key_{parts[1]}"))
-    if row is None or not hmac.compare_digest(row.hash, _hash(key)):
+    public_id, digest = parsed
+    row = await session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
+    if row is None or not hmac.compare_digest(row.hash, digest):
         return None
     if row.revoked_at is not None:
         return None
