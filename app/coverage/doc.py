@@ -96,9 +96,3 @@ def render(coverage: dict[str, Any], scores: dict[str, Any]) -> str:
         if missing:
             lines.append(f"- {code} ({names.get(code, code)}): {', '.join(missing)}")
     return "\n".join(lines)
-
-
-def replace(page: str, text: str) -> str:
-    start = page.index(BEGIN) + len(BEGIN)
-    end = page.index(END)
-    return page[:start] + "\n" + text + "\n" + page[end:]

@@ -81,9 +81,3 @@ def render(scores: dict[str, Any], with_it: dict[str, Any], without: dict[str, A
         + _scenario(without),
     ]
     return "\n".join(lines)
-
-
-def replace(page: str, text: str) -> str:
-    start = page.index(BEGIN) + len(BEGIN)
-    end = page.index(END)
-    return page[:start] + "\n" + text + "\n" + page[end:]

@@ -86,10 +86,3 @@ def render_table(evaluations: Sequence[ScenarioEvaluation]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def replace_table(page: str, table: str) -> str:
-    """The page with the text between BEGIN and END replaced by `table`."""
-    start = page.index(BEGIN) + len(BEGIN)
-    end = page.index(END)
-    return page[:start] + "\n" + table + "\n" + page[end:]

@@ -2,12 +2,12 @@
 
 `make docs` runs this file with UPDATE_DOCS=1 to rewrite it."""
 
-import os
 from pathlib import Path
 
 from httpx import AsyncClient
 
-from app.coverage.doc import AS_OF, render, replace
+from app.coverage.doc import AS_OF, BEGIN, END, render
+from tests.generated_docs import assert_section_current
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "dataset.md"
 
@@ -20,8 +20,4 @@ async def test_the_coverage_section_matches_the_api(client: AsyncClient) -> None
     )
     assert coverage.status_code == scores.status_code == 200
     text = render(coverage.json(), scores.json())
-    page = PAGE.read_text(encoding="utf-8")
-    if os.environ.get("UPDATE_DOCS") == "1":
-        PAGE.write_text(replace(page, text), encoding="utf-8")
-        page = PAGE.read_text(encoding="utf-8")
-    assert replace(page, text) == page, "the coverage section is stale: run `make docs`"
+    assert_section_current(PAGE, BEGIN, END, text, "the coverage section")

@@ -2,12 +2,12 @@
 
 `make docs` runs this file with UPDATE_DOCS=1 to rewrite it."""
 
-import os
 from pathlib import Path
 
 from httpx import AsyncClient
 
-from app.indices.doc import AS_OF, CLOSED_REGIME, OPEN_REGIME, render, replace
+from app.indices.doc import AS_OF, BEGIN, CLOSED_REGIME, END, OPEN_REGIME, render
+from tests.generated_docs import assert_section_current
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"
 
@@ -25,8 +25,4 @@ async def test_the_ranking_section_matches_the_api(client: AsyncClient) -> None:
     )
     assert scores.status_code == with_it.status_code == without.status_code == 200
     text = render(scores.json(), with_it.json(), without.json())
-    page = PAGE.read_text(encoding="utf-8")
-    if os.environ.get("UPDATE_DOCS") == "1":
-        PAGE.write_text(replace(page, text), encoding="utf-8")
-        page = PAGE.read_text(encoding="utf-8")
-    assert replace(page, text) == page, "the ranking section is stale: run `make docs`"
+    assert_section_current(PAGE, BEGIN, END, text, "the ranking section")

@@ -2,13 +2,13 @@
 
 `make docs` runs this file with UPDATE_DOCS=1 to rewrite the table."""
 
-import os
 from pathlib import Path
 
 from httpx import AsyncClient
 
-from app.scenarios.doc import AS_OF, PEERS, render_table, replace_table
+from app.scenarios.doc import AS_OF, BEGIN, END, PEERS, render_table
 from app.scenarios.schemas import ScenarioEvaluation
+from tests.generated_docs import assert_section_current
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"
 
@@ -41,8 +41,4 @@ async def bundled_evaluations(client: AsyncClient) -> list[ScenarioEvaluation]:
 
 async def test_the_methodology_table_matches_the_api(client: AsyncClient) -> None:
     table = render_table(await bundled_evaluations(client))
-    page = PAGE.read_text(encoding="utf-8")
-    if os.environ.get("UPDATE_DOCS") == "1":
-        PAGE.write_text(replace_table(page, table), encoding="utf-8")
-        page = PAGE.read_text(encoding="utf-8")
-    assert replace_table(page, table) == page, "the table is stale: run `make docs`"
+    assert_section_current(PAGE, BEGIN, END, table, "the table")
