@@ -20,25 +20,21 @@ _COMPARE = text(
 WITH j AS (
   SELECT id, code, name FROM jurisdiction WHERE code = ANY(CAST(:codes AS text[]))
 ), f AS (
-  SELECT id, key, name, category, value_type, unit, allowed_values, higher_is_better, inherits
+  SELECT id, key, name, category, value_type, unit, allowed_values, higher_is_better
     FROM feature
    WHERE (CAST(:features AS text[]) IS NULL OR key = ANY(CAST(:features AS text[])))
      AND (CAST(:categories AS text[]) IS NULL OR category = ANY(CAST(:categories AS text[])))
 ), v AS (
-  -- Each jurisdiction's own value in force, else its nearest ancestor's for a feature that
-  -- inherits (inherited_from names that ancestor).
-  SELECT DISTINCT ON (l.jurisdiction_id, fv.feature_id)
-         fv.id, jj.code, f.key, fv.value, fv.valid_from, fv.valid_to, fv.confidence, fv.note,
-         CASE WHEN l.depth > 0 THEN a.code END AS inherited_from,
+  -- Each jurisdiction's value in force: its own, else inherited (migration 6b2d8e4f1a37).
+  SELECT fv.id, j.code, f.key, fv.value, fv.valid_from, fv.valid_to, fv.confidence, fv.note,
+         a.code AS inherited_from,
          (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
             JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = fv.id) AS source_ids
-    FROM jurisdiction_lineage l JOIN j jj ON jj.id = l.jurisdiction_id
-    JOIN jurisdiction a ON a.id = l.ancestor_id
-    JOIN feature_value fv ON fv.jurisdiction_id = l.ancestor_id
+    FROM feature_values_in_force(CAST(:as_of AS date)) e
+    JOIN j ON j.id = e.jurisdiction_id
+    JOIN feature_value fv ON fv.id = e.feature_value_id
     JOIN f ON f.id = fv.feature_id
-   WHERE fv.valid_from <= :as_of AND (fv.valid_to IS NULL OR fv.valid_to > :as_of)
-     AND (l.depth = 0 OR f.inherits)
-   ORDER BY l.jurisdiction_id, fv.feature_id, l.depth
+    LEFT JOIN jurisdiction a ON a.id = e.inherited_from_id
 ), m AS (
   SELECT id, key, name, unit, higher_is_better, bilateral FROM metric
    WHERE CAST(:metrics AS text[]) IS NULL OR key = ANY(CAST(:metrics AS text[]))

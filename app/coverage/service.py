@@ -1,5 +1,6 @@
 """The fill matrix, in one statement: each jurisdiction's values in force (own, else the
-nearest ancestor's for a feature that inherits) counted per category."""
+nearest ancestor's for a feature that inherits: `feature_values_in_force`) counted per
+category."""
 
 from datetime import date
 from typing import Any
@@ -12,19 +13,14 @@ from app.errors import NotFoundError
 _COVERAGE = text(
     """
 WITH effective AS (
-  SELECT DISTINCT ON (l.jurisdiction_id, v.feature_id)
-         l.jurisdiction_id, v.feature_id, v.confidence, l.depth
-    FROM jurisdiction_lineage l
-    JOIN feature_value v ON v.jurisdiction_id = l.ancestor_id
-    JOIN feature f ON f.id = v.feature_id
-   WHERE v.valid_from <= :as_of AND (v.valid_to IS NULL OR v.valid_to > :as_of)
-     AND (l.depth = 0 OR f.inherits)
-   ORDER BY l.jurisdiction_id, v.feature_id, l.depth
+  SELECT e.jurisdiction_id, v.feature_id, v.confidence, e.inherited_from_id
+    FROM feature_values_in_force(CAST(:as_of AS date)) e
+    JOIN feature_value v ON v.id = e.feature_value_id
 )
 SELECT j.code, j.name, f.category,
        count(*) AS features,
-       count(e.feature_id) FILTER (WHERE e.depth = 0) AS filled,
-       count(e.feature_id) FILTER (WHERE e.depth > 0) AS inherited,
+       count(e.feature_id) FILTER (WHERE e.inherited_from_id IS NULL) AS filled,
+       count(e.feature_id) FILTER (WHERE e.inherited_from_id IS NOT NULL) AS inherited,
        count(*) FILTER (WHERE e.feature_id IS NULL) AS unknown,
        count(*) FILTER (WHERE e.confidence = 'verified') AS verified,
        count(*) FILTER (WHERE e.confidence = 'reported') AS reported,

@@ -3,8 +3,8 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, column, func, literal, or_, select, table, text
-from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
+from sqlalchemy import Select, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -65,34 +65,17 @@ def _source_ids() -> Any:
     )
 
 
-_LINEAGE = table(
-    "jurisdiction_lineage",
-    column("jurisdiction_id"),
-    column("ancestor_id"),
-    column("depth"),
-)
 _Ancestor = aliased(Jurisdiction, name="ancestor")
 
 
 def _effective(as_of: date) -> Any:
     """Per jurisdiction and feature, the value in force on `as_of`: its own, else the nearest
-    ancestor's for a feature that inherits (a view of the tree, migration 6b2d8e4f1a37)."""
+    ancestor's for a feature that inherits (the database function of migration
+    6b2d8e4f1a37, which every read of values in force uses)."""
     return (
-        select(
-            _LINEAGE.c.jurisdiction_id.label("jurisdiction_id"),
-            FeatureValue.id.label("feature_value_id"),
-            case((_LINEAGE.c.depth > 0, _LINEAGE.c.ancestor_id)).label("inherited_from_id"),
-        )
-        .ext(distinct_on(_LINEAGE.c.jurisdiction_id, FeatureValue.feature_id))
-        .join(FeatureValue, FeatureValue.jurisdiction_id == _LINEAGE.c.ancestor_id)
-        .join(Feature, Feature.id == FeatureValue.feature_id)
-        .where(
-            FeatureValue.valid_from <= as_of,
-            or_(FeatureValue.valid_to.is_(None), FeatureValue.valid_to > as_of),
-            or_(_LINEAGE.c.depth == 0, Feature.inherits),
-        )
-        .order_by(_LINEAGE.c.jurisdiction_id, FeatureValue.feature_id, _LINEAGE.c.depth)
-        .subquery("effective")
+        func.feature_values_in_force(as_of)
+        .table_valued("jurisdiction_id", "feature_value_id", "inherited_from_id")
+        .render_derived(name="effective")
     )
 
 

@@ -47,17 +47,13 @@ WITH j AS (
 SELECT json_build_object(
   'jurisdictions', (SELECT coalesce(json_agg(json_build_object('code', code, 'name', name)
                                              ORDER BY code), '[]') FROM j),
-  'features', (SELECT coalesce(json_agg(json_build_object('code', x.code, 'key', x.key,
-                                                          'value', x.value)), '[]')
-                 FROM (SELECT DISTINCT ON (l.jurisdiction_id, f.id) j.code, f.key, v.value
-                         FROM jurisdiction_lineage l JOIN j ON j.id = l.jurisdiction_id
-                         JOIN feature_value v ON v.jurisdiction_id = l.ancestor_id
-                         JOIN feature f ON f.id = v.feature_id
-                        WHERE f.key = ANY(CAST(:features AS text[]))
-                          AND v.valid_from <= :as_of
-                          AND (v.valid_to IS NULL OR v.valid_to > :as_of)
-                          AND (l.depth = 0 OR f.inherits)
-                        ORDER BY l.jurisdiction_id, f.id, l.depth) x),
+  'features', (SELECT coalesce(json_agg(json_build_object('code', j.code, 'key', f.key,
+                                                          'value', v.value)), '[]')
+                 FROM feature_values_in_force(CAST(:as_of AS date)) e
+                 JOIN j ON j.id = e.jurisdiction_id
+                 JOIN feature_value v ON v.id = e.feature_value_id
+                 JOIN feature f ON f.id = v.feature_id
+                WHERE f.key = ANY(CAST(:features AS text[]))),
   'metrics', (SELECT coalesce(json_agg(json_build_object('code', j.code, 'key', m.key,
                                                          'value', latest.value)), '[]')
                 FROM j CROSS JOIN m CROSS JOIN LATERAL (

@@ -4,7 +4,10 @@
 them (MiCA for every EU member state, US federal law for US-NY, UAE federal law for the
 emirates and their zones); a flag like `on_fatf_grey_list` does not. The view
 `jurisdiction_lineage` lists every jurisdiction with itself (depth 0) and each ancestor
-(depth 1, 2...), which reads use to pick the nearest value in force.
+(depth 1, 2...); the function `feature_values_in_force(as_of)` applies the rule once for every
+read: per jurisdiction and feature, its own value in force, else the nearest ancestor's for a
+feature that inherits (`inherited_from_id` names that ancestor). It is a single SQL SELECT,
+so PostgreSQL inlines it and a read's filters reach the tables' indexes.
 
 Revision ID: 6b2d8e4f1a37
 Revises: 3e7a9c1d4b20
@@ -43,8 +46,25 @@ def upgrade() -> None:
         SELECT jurisdiction_id, ancestor_id, depth FROM lineage
         """
     )
+    op.execute(
+        """
+        CREATE FUNCTION feature_values_in_force(as_of date)
+        RETURNS TABLE (jurisdiction_id integer, feature_value_id bigint, inherited_from_id integer)
+        LANGUAGE sql STABLE AS $$
+          SELECT DISTINCT ON (l.jurisdiction_id, v.feature_id)
+                 l.jurisdiction_id, v.id, CASE WHEN l.depth > 0 THEN l.ancestor_id END
+            FROM jurisdiction_lineage l
+            JOIN feature_value v ON v.jurisdiction_id = l.ancestor_id
+            JOIN feature f ON f.id = v.feature_id
+           WHERE v.valid_from <= as_of AND (v.valid_to IS NULL OR v.valid_to > as_of)
+             AND (l.depth = 0 OR f.inherits)
+           ORDER BY l.jurisdiction_id, v.feature_id, l.depth
+        $$
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION feature_values_in_force(date)")
     op.execute("DROP VIEW jurisdiction_lineage")
     op.drop_column("feature", "inherits")
