@@ -7,7 +7,7 @@ write endpoints use the same models.
 
 import math
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -26,7 +26,7 @@ from app.events.models import EventKind
 from app.features.models import FeatureCategory, ValueType
 from app.features.rules import DIRECTED_TYPES
 from app.indices.models import ComponentKind, Transform
-from app.jurisdictions.models import JurisdictionKind, Region
+from app.jurisdictions.models import JurisdictionKind, Region, Remit
 from app.metrics.models import Frequency
 from app.models_common import Confidence
 from app.periods import parse_period
@@ -42,20 +42,6 @@ Name = Annotated[
 ]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Remit = Literal[
-    "securities",
-    "banking",
-    "virtual_assets",
-    "aml",
-    "tax",
-    "payments",
-    "insurance",
-    "consumer_protection",
-    "commodities",
-    "stablecoins",
-    "data_protection",
-    "immigration",
-]
 
 
 def _sorted_unique(values: list[str]) -> list[str]:

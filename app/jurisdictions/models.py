@@ -1,4 +1,5 @@
 from enum import StrEnum
+from typing import Literal, get_args
 
 from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -56,9 +57,9 @@ class Jurisdiction(Base):
     updated_at: Mapped[UpdatedAt]
 
 
-# What a regulator may oversee (app.dataset.schemas.Remit says the same to the API; a test
-# keeps the two equal). The database holds rows that arrive by SQL or COPY to it too.
-REMITS = (
+# What a regulator may oversee: the API's vocabulary (app.dataset.schemas uses it) and the
+# database's CHECK, so rows that arrive by SQL or COPY are held to it too.
+Remit = Literal[
     "securities",
     "banking",
     "virtual_assets",
@@ -71,7 +72,8 @@ REMITS = (
     "stablecoins",
     "data_protection",
     "immigration",
-)
+]
+REMITS: tuple[str, ...] = get_args(Remit)
 REMIT_CHECK = "remit <@ ARRAY[" + ", ".join(f"'{r}'" for r in REMITS) + "]::text[]"
 
 
