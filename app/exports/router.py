@@ -1,12 +1,13 @@
 """GET /v1/export: the whole dataset in one download."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.changes import service as changes_service
 from app.dataset import loader
 from app.dataset.datapackage import package_files, zipped
 from app.deps import ReadSessionDep
-from app.errors import error_responses
+from app.errors import NotAcceptable, error_responses
+from app.http import negotiate
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
 
@@ -23,15 +24,19 @@ ZIP = "application/zip"
             "description": "A zip of CSV files with a Frictionless Data `datapackage.json`.",
             "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
         },
-        **error_responses(503),
+        **error_responses(406, 503),
     },
 )
-async def export_dataset(session: ReadSessionDep) -> Response:
+async def export_dataset(request: Request, session: ReadSessionDep) -> Response:
     """The whole dataset as one zip: a CSV file per table (sources, jurisdictions,
-    regulators, features, metrics, feature values, observations, events, indices; the format
+    regulators, features, metrics, feature values, observations, events, indices, saved
+    scenarios; the format
     of `juriscope export --format csv` and of imports) and a Frictionless Data
     `datapackage.json` that describes every table and column and gives the data version
     (`version`, the same as `data_version` of GET /v1)."""
+    accept = request.headers.get("accept", "")
+    if negotiate(accept, (ZIP,)) is None:
+        raise NotAcceptable(f"Cannot produce {accept!r}; this endpoint serves {ZIP}.")
     dataset = await loader.read_database(session)
     data = await changes_service.get_data_version(session)
     body = zipped(

@@ -9,6 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import create_jurisdiction
+from tests.test_errors import assert_problem
 
 TABLES = [
     "sources",
@@ -73,3 +74,9 @@ class TestExportDataset:
         first = await client.get("/v1/export")
         again = await client.get("/v1/export", headers={"If-None-Match": first.headers["etag"]})
         assert again.status_code == 304
+
+    async def test_an_accept_header_that_rules_out_zip_is_406(self, client: AsyncClient) -> None:
+        response = await client.get("/v1/export", headers={"Accept": "application/json"})
+        assert_problem(response, 406)
+        assert "application/zip" in response.json()["detail"]
+        assert (await client.get("/v1/export", headers={"Accept": "*/*"})).status_code == 200
