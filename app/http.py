@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
@@ -222,11 +222,6 @@ def list_response(
         return csv_response(columns, (to_row(item) for item in items), headers=headers)
     response.headers.update(headers)
     return page(items=items, next_cursor=cursor)
-
-
-def today() -> date:
-    """The date `as_of` defaults to (UTC)."""
-    return datetime.now(UTC).date()
 
 
 def resource_etag(model: BaseModel) -> str:

@@ -2,7 +2,7 @@
 
 import calendar
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4]|-[0-9]{2}(-[0-9]{2})?)?$"
 _PERIOD = re.compile(r"^([0-9]{4})(?:-Q([1-4])|-([0-9]{2})(?:-([0-9]{2}))?)?$")
@@ -37,3 +37,8 @@ def period_bound(value: str, *, end: bool) -> date:
     """A `from`/`to` filter value (a period or a date) as the date it starts or ends on."""
     start, last = parse_period(value)
     return last if end else start
+
+
+def today() -> date:
+    """Today in UTC: what `as_of` and `checked_on` default to."""
+    return datetime.now(UTC).date()

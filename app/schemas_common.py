@@ -1,18 +1,20 @@
 """Pydantic types shared across domains: identifiers and their normalisation."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
+    Field,
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
 )
 
 from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
+from app.periods import today
 
 
 def ascii_fold(value: str, *, upper: bool) -> str:
@@ -60,6 +62,29 @@ def _not_a_bool(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def _not_in_the_future(value: date) -> date:
+    # A day of slack: a caller east of UTC may already be on tomorrow.
+    if value > today() + timedelta(days=1):
+        raise ValueError("checked_on cannot be in the future")
+    return value
+
+
+def _today_if_none(value: Any) -> Any:
+    return today() if value is None else _iso_date_only(value)
+
+
+CheckedOn = Annotated[
+    date,
+    BeforeValidator(_today_if_none),
+    AfterValidator(_not_in_the_future),
+    Field(
+        description="When the value was last checked against its sources (defaults to the day "
+        "it is written).",
+        examples=["2026-11-30"],
+    ),
+]
 Number = Annotated[float, BeforeValidator(_not_a_bool)]
 NulFree = AfterValidator(_no_nul)
 

@@ -13,6 +13,9 @@ from app.jurisdictions.models import Jurisdiction, Regulator
 from app.metrics.models import Metric, Observation, ObservationSource
 from app.sources.models import Source
 
+# The day test values were "checked" against their sources (fixed, so bodies compare).
+CHECKED_ON = date(2026, 1, 15)
+
 
 async def _add(session: AsyncSession, row: Any) -> Any:
     session.add(row)
@@ -125,6 +128,7 @@ async def create_feature_value(
     valid_to: date | None = None,
     sources: list[Source] = (),
     confidence: str = "verified",
+    checked_on: date = CHECKED_ON,
     note: str | None = None,
 ) -> FeatureValue:
     row = await _add(
@@ -136,6 +140,7 @@ async def create_feature_value(
             valid_from=valid_from,
             valid_to=valid_to,
             confidence=confidence,
+            checked_on=checked_on,
             note=note,
         ),
     )
@@ -177,6 +182,7 @@ async def create_observation(
     counterpart: Jurisdiction | None = None,
     sources: list[Source] = (),
     confidence: str = "verified",
+    checked_on: date = CHECKED_ON,
     note: str | None = None,
 ) -> Observation:
     from app.periods import parse_period
@@ -193,6 +199,7 @@ async def create_observation(
             value=value,
             counterpart_id=counterpart.id if counterpart else None,
             confidence=confidence,
+            checked_on=checked_on,
             note=note,
         ),
     )

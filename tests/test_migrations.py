@@ -114,3 +114,54 @@ async def test_a_remit_outside_the_vocabulary_is_reported_not_guessed(
         else:
             raise AssertionError("SQL stored a remit outside the vocabulary")
     await engine.dispose()
+
+
+async def test_provenance_backfills_checked_on_and_guards_the_new_grade(
+    scratch_database: str,
+) -> None:
+    """Values stored before `checked_on` existed are checked on the day their sources were
+    last read; a downgrade refuses `unverified` rows (naming them) instead of regrading them;
+    SQL is held to the bound vocabulary."""
+    from sqlalchemy.exc import IntegrityError
+
+    await asyncio.to_thread(migrate.downgrade, scratch_database, "9a41c7e2d5b8")
+    engine = create_async_engine(async_url(scratch_database), poolclass=NullPool)
+    async with engine.begin() as connection:
+        for sql in (
+            "INSERT INTO jurisdiction (code, name, kind, region) "
+            "VALUES ('XP', 'Provenia', 'country', 'europe')",
+            "INSERT INTO feature (key, name, category, value_type) "
+            "VALUES ('zz_flag', 'Flag', 'innovation', 'boolean')",
+            "INSERT INTO metric (key, name, frequency) VALUES ('zz_firms', 'Firms', 'annual')",
+            "INSERT INTO source (slug, publisher, title, kind, accessed_on) "
+            "VALUES ('zz-old', 'Gazette', 'Old', 'law', '2026-03-01'), "
+            "('zz-new', 'Gazette', 'New', 'law', '2026-05-02')",
+            "INSERT INTO feature_value (jurisdiction_id, feature_id, value, valid_from, confidence)"
+            " SELECT j.id, f.id, 'true', '2020-01-01', 'verified' FROM jurisdiction j, feature f"
+            " WHERE j.code = 'XP' AND f.key = 'zz_flag'",
+            "INSERT INTO feature_value_source SELECT v.id, s.id FROM feature_value v, source s",
+            "INSERT INTO observation (jurisdiction_id, metric_id, period, period_start, "
+            "period_end, value, confidence) SELECT j.id, m.id, '2024', '2024-01-01', "
+            "'2024-12-31', 3, 'reported' FROM jurisdiction j, metric m WHERE j.code = 'XP'",
+        ):
+            await connection.execute(text(sql))
+    await asyncio.to_thread(migrate.upgrade, scratch_database)
+    async with engine.begin() as connection:
+        checked = await connection.scalar(text("SELECT checked_on::text FROM feature_value"))
+        assert checked == "2026-05-02"  # the newest reading of its two sources
+        assert await connection.scalar(text("SELECT checked_on IS NOT NULL FROM observation"))
+        await connection.execute(text("UPDATE observation SET confidence = 'unverified'"))
+    try:
+        await asyncio.to_thread(migrate.downgrade, scratch_database, "9a41c7e2d5b8")
+    except RuntimeError as error:
+        assert "1 row(s) are graded 'unverified'" in str(error) and "observation" in str(error)
+    else:
+        raise AssertionError("the downgrade dropped a grade it cannot hold")
+    async with engine.begin() as connection:
+        try:
+            await connection.execute(text("UPDATE observation SET bound = 'about'"))
+        except IntegrityError as error:
+            assert "observation_bound_check" in str(error)
+        else:
+            raise AssertionError("SQL stored a bound outside the vocabulary")
+    await engine.dispose()

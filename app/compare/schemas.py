@@ -3,7 +3,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.features.models import FeatureCategory, ValueType
-from app.models_common import Confidence
+from app.models_common import Bound, Confidence
 from app.schemas_common import Scalar, ScoreOrNull
 
 
@@ -28,7 +28,8 @@ class FeatureCell(BaseModel):
         "MiCA); null when the value is the jurisdiction's own.",
         examples=[None],
     )
-    confidence: Confidence
+    confidence: Confidence = Field(description="An `unverified` value is shown, never scored.")
+    checked_on: date = Field(description="When the value was last checked against its sources.")
     source_ids: list[str]
     note: str | None = None
 
@@ -57,7 +58,12 @@ class MetricCell(BaseModel):
 
     value: float
     period: str
+    bound: Bound | None = Field(
+        description="Null for a point value; `lt`, `le`, `gt` or `ge` when the source gives "
+        "only a bound. Bounds and `unverified` figures never lead."
+    )
     confidence: Confidence
+    checked_on: date
     source_ids: list[str]
     note: str | None = None
 

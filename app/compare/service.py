@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFoundError, ValidationFailed
 from app.features.rules import NUMERIC_TYPES, value_score
+from app.models_common import Confidence
 from app.schemas_common import round_score
 from app.scoring.transforms import Component, ComponentSpec, normalize
 
@@ -27,6 +28,7 @@ WITH j AS (
 ), v AS (
   -- Each jurisdiction's value in force: its own, else inherited (migration 6b2d8e4f1a37).
   SELECT fv.id, j.code, f.key, fv.value, fv.valid_from, fv.valid_to, fv.confidence, fv.note,
+         fv.checked_on,
          a.code AS inherited_from,
          (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
             JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = fv.id) AS source_ids
@@ -39,9 +41,11 @@ WITH j AS (
   SELECT id, key, name, unit, higher_is_better, bilateral FROM metric
    WHERE CAST(:metrics AS text[]) IS NULL OR key = ANY(CAST(:metrics AS text[]))
 ), o AS (
-  SELECT latest.id, j.code, m.key, latest.period, latest.value, latest.confidence, latest.note
+  SELECT latest.id, j.code, m.key, latest.period, latest.value, latest.bound, latest.confidence,
+         latest.checked_on, latest.note
     FROM j CROSS JOIN m CROSS JOIN LATERAL (
-      SELECT o.id, o.period, o.value, o.confidence, o.note FROM observation o
+      SELECT o.id, o.period, o.value, o.bound, o.confidence, o.checked_on, o.note
+        FROM observation o
        WHERE o.jurisdiction_id = j.id AND o.metric_id = m.id AND o.counterpart_id IS NULL
          AND o.period_end <= :as_of
        ORDER BY o.period_end DESC, o.period_start DESC LIMIT 1) latest
@@ -61,6 +65,7 @@ SELECT json_build_object(
   'values', (SELECT coalesce(json_agg(json_build_object(
                   'code', v.code, 'key', v.key, 'value', v.value, 'valid_from', v.valid_from,
                   'valid_to', v.valid_to, 'confidence', v.confidence, 'note', v.note,
+                  'checked_on', v.checked_on,
                   'inherited_from', v.inherited_from,
                   'source_ids', coalesce(v.source_ids, '{}'))), '[]')
                FROM v),
@@ -69,7 +74,8 @@ SELECT json_build_object(
                   'bilateral', bilateral) ORDER BY key), '[]') FROM m),
   'observations', (SELECT coalesce(json_agg(json_build_object(
                   'code', o.code, 'key', o.key, 'period', o.period, 'value', o.value,
-                  'confidence', o.confidence, 'note', o.note,
+                  'bound', o.bound, 'confidence', o.confidence, 'checked_on', o.checked_on,
+                  'note', o.note,
                   'source_ids', coalesce(os.ids, '{}'))), '[]')
                FROM o LEFT JOIN os ON os.id = o.id),
   'sources', (SELECT coalesce(json_agg(json_build_object(
@@ -153,14 +159,16 @@ def _feature_row(
 ) -> dict[str, Any]:
     key, value_type = feature["key"], feature["value_type"]
     cells = {code: values.get((key, code)) for code in codes}
+    # An unverified value is shown, never scored.
+    scored = {c: v for c, v in cells.items() if v and v["confidence"] != Confidence.unverified}
     scores: dict[str, float] = {}
     if value_type in NUMERIC_TYPES:
         spec = ComponentSpec(
             Component("feature", key, 1.0, "minmax"), higher_is_better=feature["higher_is_better"]
         )
-        scores = normalize(spec, {c: v["value"] if v else None for c, v in cells.items()})
+        scores = normalize(spec, {c: v["value"] for c, v in scored.items()})
     else:
-        for code, cell in cells.items():
+        for code, cell in scored.items():
             if cell is not None:
                 score = value_score(
                     value_type,
@@ -190,6 +198,7 @@ def _feature_row(
                 "valid_to": cell["valid_to"],
                 "inherited_from": cell["inherited_from"],
                 "confidence": cell["confidence"],
+                "checked_on": cell["checked_on"],
                 "source_ids": cell["source_ids"],
                 "note": cell["note"],
             }
@@ -204,7 +213,12 @@ def _metric_row(
     metric: dict[str, Any], codes: list[str], observations: dict[tuple[str, str], dict[str, Any]]
 ) -> dict[str, Any]:
     cells = {code: observations.get((metric["key"], code)) for code in codes}
-    present = {code: cell["value"] for code, cell in cells.items() if cell is not None}
+    # Only point values with a traceable source lead: a bound or an unverified figure does not.
+    present = {
+        code: cell["value"]
+        for code, cell in cells.items()
+        if cell is not None and cell["bound"] is None and cell["confidence"] != "unverified"
+    }
     leaders: list[str] = []
     if present and metric["higher_is_better"] is not None:
         best = (max if metric["higher_is_better"] else min)(present.values())
@@ -220,7 +234,9 @@ def _metric_row(
             else {
                 "value": float(cell["value"]),
                 "period": cell["period"],
+                "bound": cell["bound"],
                 "confidence": cell["confidence"],
+                "checked_on": cell["checked_on"],
                 "source_ids": cell["source_ids"],
                 "note": cell["note"],
             }

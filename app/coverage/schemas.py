@@ -25,6 +25,7 @@ class CoverageCell(BaseModel):
                     "reported": 2,
                     "estimated": 0,
                     "disputed": 0,
+                    "unverified": 0,
                 }
             ]
         }
@@ -41,6 +42,7 @@ class CoverageCell(BaseModel):
     reported: int
     estimated: int
     disputed: int
+    unverified: int = Field(description="Shown, never scored: no source traces them.")
 
 
 class CoverageTotals(BaseModel):
@@ -74,4 +76,5 @@ COVERAGE_CSV = (
     "reported",
     "estimated",
     "disputed",
+    "unverified",
 )

@@ -25,7 +25,8 @@ SELECT j.code, j.name, f.category,
        count(*) FILTER (WHERE e.confidence = 'verified') AS verified,
        count(*) FILTER (WHERE e.confidence = 'reported') AS reported,
        count(*) FILTER (WHERE e.confidence = 'estimated') AS estimated,
-       count(*) FILTER (WHERE e.confidence = 'disputed') AS disputed
+       count(*) FILTER (WHERE e.confidence = 'disputed') AS disputed,
+       count(*) FILTER (WHERE e.confidence = 'unverified') AS unverified
   FROM jurisdiction j CROSS JOIN feature f
   LEFT JOIN effective e ON e.jurisdiction_id = j.id AND e.feature_id = f.id
  WHERE (CAST(:codes AS text[]) IS NULL OR j.code = ANY(CAST(:codes AS text[])))

@@ -132,7 +132,7 @@ _SQL: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "feature_values": (
         """SELECT j.code AS jurisdiction_code, f.key AS feature_key, v.value, v.valid_from,
-               v.valid_to, v.note, v.confidence,
+               v.valid_to, v.note, v.confidence, v.checked_on,
                (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
                   JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = v.id) AS source_ids
           FROM feature_value v JOIN jurisdiction j ON j.id = v.jurisdiction_id
@@ -150,7 +150,7 @@ _SQL: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "observations": (
         """SELECT j.code AS jurisdiction_code, m.key AS metric_key, o.period, o.value,
-               c.code AS counterpart_code, o.confidence, o.note,
+               c.code AS counterpart_code, o.bound, o.confidence, o.checked_on, o.note,
                (SELECT array_agg(s.slug ORDER BY s.slug) FROM observation_source l
                   JOIN source s ON s.id = l.source_id WHERE l.observation_id = o.id) AS source_ids
           FROM observation o JOIN jurisdiction j ON j.id = o.jurisdiction_id
@@ -602,14 +602,16 @@ _UPDATE_OBSERVATIONS = text(
     """
     UPDATE observation o
        SET value = v.value, period_start = v.period_start, period_end = v.period_end,
-           confidence = v.confidence, note = v.note
+           bound = v.bound, confidence = v.confidence, checked_on = v.checked_on,
+           note = v.note
       FROM unnest(CAST(:jurisdiction_id AS int[]), CAST(:metric_id AS int[]),
                   CAST(:period AS text[]), CAST(:counterpart_id AS int[]),
                   CAST(:value AS float8[]), CAST(:period_start AS date[]),
-                  CAST(:period_end AS date[]), CAST(:confidence AS text[]),
+                  CAST(:period_end AS date[]), CAST(:bound AS text[]),
+                  CAST(:confidence AS text[]), CAST(:checked_on AS date[]),
                   CAST(:note AS text[]))
            AS v(jurisdiction_id, metric_id, period, counterpart_id, value, period_start,
-                period_end, confidence, note)
+                period_end, bound, confidence, checked_on, note)
      WHERE o.jurisdiction_id = v.jurisdiction_id AND o.metric_id = v.metric_id
        AND o.period = v.period AND o.counterpart_id IS NOT DISTINCT FROM v.counterpart_id
     RETURNING o.id, o.jurisdiction_id, o.metric_id, o.period, o.counterpart_id
@@ -745,6 +747,7 @@ class _Writer:
                 "valid_to": r.valid_to,
                 "note": r.note,
                 "confidence": r.confidence,
+                "checked_on": r.checked_on,
             }
 
         # Changed rows first, so an interval being closed frees the range a new one takes.
@@ -787,7 +790,9 @@ class _Writer:
                 "counterpart_id": jurisdictions.get(r.counterpart_code)
                 if r.counterpart_code
                 else None,
+                "bound": r.bound,
                 "confidence": r.confidence,
+                "checked_on": r.checked_on,
                 "note": r.note,
             }
 
@@ -818,7 +823,9 @@ class _Writer:
                     "value",
                     "period_start",
                     "period_end",
+                    "bound",
                     "confidence",
+                    "checked_on",
                     "note",
                 )
             },

@@ -28,10 +28,10 @@ from app.features.rules import DIRECTED_TYPES
 from app.indices.models import ComponentKind, Transform
 from app.jurisdictions.models import JurisdictionKind, Region, Remit
 from app.metrics.models import Frequency
-from app.models_common import Confidence
-from app.periods import parse_period
+from app.models_common import Bound, Confidence
+from app.periods import parse_period, today
 from app.scenarios.overrides import Override
-from app.schemas_common import IsoDate, JurisdictionCode, Key, NulFree, Number, Slug
+from app.schemas_common import CheckedOn, IsoDate, JurisdictionCode, Key, NulFree, Number, Slug
 from app.sources.models import SourceKind
 
 Text = Annotated[
@@ -151,6 +151,7 @@ class FeatureValueRecord(Record):
     note: Text | None = None
     source_ids: SourceIds
     confidence: Confidence
+    checked_on: CheckedOn = Field(default_factory=today)
 
     @model_validator(mode="after")
     def _interval(self) -> "FeatureValueRecord":
@@ -175,8 +176,10 @@ class ObservationRecord(Record):
     period: str
     value: Number
     counterpart_code: JurisdictionCode | None = None
+    bound: Bound | None = None
     source_ids: SourceIds
     confidence: Confidence
+    checked_on: CheckedOn = Field(default_factory=today)
     note: Text | None = None
 
     @field_validator("period")

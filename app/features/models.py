@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.models_common import KEY_PATTERN, Confidence, CreatedAt, UpdatedAt, in_check
+from app.models_common import KEY_PATTERN, CheckedOn, Confidence, CreatedAt, UpdatedAt, in_check
 
 
 class FeatureCategory(StrEnum):
@@ -94,6 +94,7 @@ class FeatureValue(Base):
     valid_to: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[str] = mapped_column(Text)
+    checked_on: Mapped[CheckedOn]
     created_at: Mapped[CreatedAt]
 
 

@@ -18,9 +18,9 @@ from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureVal
 from app.http import (
     CSV_CONTENT,
     resource_etag,
-    today,
 )
 from app.jurisdictions import service as jurisdictions_service
+from app.periods import today
 from app.schemas_common import Key, parse_codes
 
 router = APIRouter(prefix="/v1/features", tags=["features"])

@@ -7,7 +7,8 @@ from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
 from app.http import Page
 from app.models_common import Confidence
-from app.schemas_common import IsoDate, NulFree, Scalar
+from app.periods import today
+from app.schemas_common import CheckedOn, IsoDate, NulFree, Scalar
 
 
 class AllowedValueRead(BaseModel):
@@ -78,6 +79,7 @@ class FeatureValueRead(BaseModel):
                     "note": None,
                     "source_ids": ["hk-ifec-vatp-regime"],
                     "confidence": "verified",
+                    "checked_on": "2026-11-30",
                 }
             ]
         }
@@ -99,7 +101,12 @@ class FeatureValueRead(BaseModel):
     valid_to: date | None = Field(description="Exclusive end; null while still in force.")
     note: str | None
     source_ids: list[str]
-    confidence: Confidence
+    confidence: Confidence = Field(
+        description="`verified` (a primary source, or two independent secondary ones), "
+        "`reported` (one credible secondary source), `estimated`, `disputed` (sources "
+        "disagree), or `unverified` (no source traces it to a primary: shown, never scored)."
+    )
+    checked_on: date = Field(description="When the value was last checked against its sources.")
     inherited_from: str | None = Field(
         default=None,
         description="The ancestor whose value this is (e.g. `EU` for a member state under "
@@ -119,6 +126,7 @@ VALUE_CSV = (
     "valid_from",
     "valid_to",
     "confidence",
+    "checked_on",
     "inherited_from",
     "source_ids",
     "note",
@@ -152,6 +160,7 @@ class FeatureValueWrite(BaseModel):
                     "note": "Sandbox launched.",
                     "source_ids": ["hk-sfc-sandbox"],
                     "confidence": "verified",
+                    "checked_on": "2026-11-30",
                 }
             ]
         },
@@ -165,6 +174,7 @@ class FeatureValueWrite(BaseModel):
     note: Annotated[str, NulFree] | None = Field(default=None, max_length=20_000)
     source_ids: list[str] = Field(min_length=1, max_length=50)
     confidence: Confidence
+    checked_on: CheckedOn = Field(default_factory=today)
 
 
 class FeatureValueHistory(BaseModel):

@@ -1,6 +1,6 @@
 """Feature definitions and feature values (reads)."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select, text
@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app import periods
 from app.dataset.schemas import FeatureValueRecord
 from app.errors import NotFoundError
 from app.features.models import Feature, FeatureValue, FeatureValueSource
@@ -96,6 +97,7 @@ def values_query(*, as_of: date | None) -> Select[Any]:
         FeatureValue.valid_to,
         FeatureValue.note,
         FeatureValue.confidence,
+        FeatureValue.checked_on,
         _source_ids().label("source_ids"),
     )
     if as_of is None:
@@ -128,6 +130,7 @@ def to_value_read(row: Any) -> FeatureValueRead:
         note=row.note,
         source_ids=list(row.source_ids or []),
         confidence=row.confidence,
+        checked_on=row.checked_on,
         inherited_from=row.inherited_from,
     )
 
@@ -207,7 +210,7 @@ async def get_history(session: AsyncSession, *, code: str, key: str) -> FeatureV
             raise JurisdictionNotFound(code)
         if known[1] is None:
             raise FeatureNotFound(key)
-    today = datetime.now(UTC).date()
+    today = periods.today()
     in_force = next(
         (
             v
@@ -231,6 +234,7 @@ def as_record(value: FeatureValueRead) -> FeatureValueRecord:
         note=value.note,
         source_ids=value.source_ids,
         confidence=value.confidence,
+        checked_on=value.checked_on,
     )
 
 

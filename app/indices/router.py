@@ -21,12 +21,12 @@ from app.http import (
     encode_cursor,
     next_link,
     resource_etag,
-    today,
     wants_csv,
 )
 from app.indices import service
 from app.indices.schemas import IndexList, IndexRead, IndexScores
 from app.indices.scoring import score_response
+from app.periods import today
 from app.schemas_common import Key, ascii_fold, parse_codes
 from app.strict_json import parse_number
 

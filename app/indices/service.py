@@ -35,7 +35,9 @@ SELECT i.key, i.name, i.description, i.methodology,
 
 # The raw data of an index in one round trip: the jurisdictions of the compared set, the
 # component features' values in force on :as_of, and each component metric's latest
-# observation at or before :as_of.
+# observation at or before :as_of. An `unverified` value, and an observation that is only a
+# bound ("less than 0.5%"), are never scored: the component counts as unknown (features) or
+# falls back to the latest scorable observation (metrics).
 _RAW = text(
     """
 WITH j AS (
@@ -53,13 +55,15 @@ SELECT json_build_object(
                  JOIN j ON j.id = e.jurisdiction_id
                  JOIN feature_value v ON v.id = e.feature_value_id
                  JOIN feature f ON f.id = v.feature_id
-                WHERE f.key = ANY(CAST(:features AS text[]))),
+                WHERE f.key = ANY(CAST(:features AS text[]))
+                  AND v.confidence <> 'unverified'),
   'metrics', (SELECT coalesce(json_agg(json_build_object('code', j.code, 'key', m.key,
                                                          'value', latest.value)), '[]')
                 FROM j CROSS JOIN m CROSS JOIN LATERAL (
                   SELECT o.value FROM observation o
                    WHERE o.jurisdiction_id = j.id AND o.metric_id = m.id
                      AND o.counterpart_id IS NULL AND o.period_end <= :as_of
+                     AND o.bound IS NULL AND o.confidence <> 'unverified'
                    ORDER BY o.period_end DESC, o.period_start DESC LIMIT 1) latest)
 )
 """

@@ -32,7 +32,6 @@ from app.http import (
     next_link,
     paginate,
     resource_etag,
-    today,
     wants_csv,
 )
 from app.jurisdictions import service
@@ -40,6 +39,7 @@ from app.jurisdictions.models import JurisdictionKind, Region
 from app.jurisdictions.schemas import JurisdictionList, JurisdictionProfile
 from app.metrics import service as metrics_service
 from app.metrics.schemas import OBSERVATION_CSV, ObservationList
+from app.periods import today
 from app.schemas_common import JurisdictionCode, Key, parse_keys
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])

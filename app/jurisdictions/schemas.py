@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.dataset.schemas import JurisdictionRecord, body_model, patch_model
 from app.http import Page
 from app.jurisdictions.models import JurisdictionKind, Region
-from app.models_common import Confidence
+from app.models_common import Bound, Confidence
 
 
 class RegulatorRead(BaseModel):
@@ -77,7 +77,9 @@ class LatestObservation(BaseModel):
     unit: str | None
     period: str = Field(examples=["2024-12-18"])
     value: float
+    bound: Bound | None = Field(description="Null for a point value; see `ObservationRead`.")
     confidence: Confidence
+    checked_on: date
     source_ids: list[str]
 
 
@@ -104,7 +106,9 @@ class JurisdictionProfile(JurisdictionRead):
                             "unit": "count",
                             "period": "2024-12-18",
                             "value": 7,
+                            "bound": None,
                             "confidence": "verified",
+                            "checked_on": "2026-11-30",
                             "source_ids": ["hk-sfc-vatp-register"],
                         }
                     ],

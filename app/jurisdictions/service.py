@@ -11,9 +11,9 @@ from sqlalchemy.orm import aliased
 from app.errors import NotFoundError
 from app.features import service as features_service
 from app.features.models import FeatureValue
-from app.http import today
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
+from app.periods import today
 
 Parent = aliased(Jurisdiction, name="parent")
 
@@ -169,15 +169,16 @@ _PROFILE_EXTRAS = text(
          FROM jurisdiction c WHERE c.parent_id = :jid)                  AS children,
       (SELECT coalesce(json_agg(json_build_object(
                 'metric_key', m.key, 'name', m.name, 'unit', m.unit,
-                'period', latest.period, 'value', latest.value,
-                'confidence', latest.confidence,
+                'period', latest.period, 'value', latest.value, 'bound', latest.bound,
+                'confidence', latest.confidence, 'checked_on', latest.checked_on,
                 'source_ids', (SELECT coalesce(json_agg(src.slug ORDER BY src.slug), '[]'::json)
                                  FROM observation_source os JOIN source src ON src.id = os.source_id
                                 WHERE os.observation_id = latest.id))
               ORDER BY m.key), '[]'::json)
          FROM metric m
          CROSS JOIN LATERAL (
-           SELECT o.id, o.period, o.value, o.confidence FROM observation o
+           SELECT o.id, o.period, o.value, o.bound, o.confidence, o.checked_on
+             FROM observation o
             WHERE o.jurisdiction_id = :jid AND o.metric_id = m.id AND o.counterpart_id IS NULL
             ORDER BY o.period_end DESC, o.period_start DESC LIMIT 1) latest
         WHERE NOT m.bilateral)                                          AS latest_metrics

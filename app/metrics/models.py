@@ -14,7 +14,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.models_common import KEY_PATTERN, Confidence, CreatedAt, UpdatedAt, in_check
+from app.models_common import (
+    KEY_PATTERN,
+    Bound,
+    CheckedOn,
+    Confidence,
+    CreatedAt,
+    UpdatedAt,
+    in_check,
+)
 
 
 class Frequency(StrEnum):
@@ -48,6 +56,7 @@ class Observation(Base):
     __tablename__ = "observation"
     __table_args__ = (
         CheckConstraint(in_check("confidence", Confidence), name="confidence"),
+        CheckConstraint(in_check("bound", Bound), name="bound"),
         CheckConstraint("period_end >= period_start", name="period"),
         CheckConstraint(r"period ~ '^\d{4}(-Q[1-4]|-\d{2}(-\d{2})?)?$'", name="period_format"),
         CheckConstraint("counterpart_id IS DISTINCT FROM jurisdiction_id", name="counterpart"),
@@ -74,7 +83,10 @@ class Observation(Base):
     counterpart_id: Mapped[int | None] = mapped_column(
         ForeignKey("jurisdiction.id", ondelete="RESTRICT")
     )
+    # Null for a point value; otherwise the value is a bound (lt: the true value is below it).
+    bound: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[str] = mapped_column(Text)
+    checked_on: Mapped[CheckedOn]
     note: Mapped[str | None] = mapped_column(Text)
 
 

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.dataset.schemas import MetricRecord, ObservationRecord, body_model
 from app.http import Page
 from app.metrics.models import Frequency
-from app.models_common import Confidence
+from app.models_common import Bound, Confidence
 
 
 class MetricRead(BaseModel):
@@ -55,9 +55,11 @@ class ObservationRead(BaseModel):
                     "period_start": "2024-12-18",
                     "period_end": "2024-12-18",
                     "value": 7.0,
+                    "bound": None,
                     "counterpart_code": None,
                     "source_ids": ["hk-sfc-2024-12-18"],
                     "confidence": "verified",
+                    "checked_on": "2026-11-30",
                     "note": None,
                 }
             ]
@@ -70,9 +72,14 @@ class ObservationRead(BaseModel):
     period_start: date
     period_end: date
     value: float
+    bound: Bound | None = Field(
+        description="Null for a point value; otherwise the source gives only a bound: `lt` "
+        "(the true value is below `value`), `le`, `gt` (above), `ge`. Bounds are never scored."
+    )
     counterpart_code: str | None
     source_ids: list[str]
     confidence: Confidence
+    checked_on: date = Field(description="When the value was last checked against its sources.")
     note: str | None
 
 
@@ -84,7 +91,9 @@ OBSERVATION_CSV = (
     "period_start",
     "period_end",
     "value",
+    "bound",
     "confidence",
+    "checked_on",
     "source_ids",
     "note",
 )

@@ -103,9 +103,11 @@ async def list_observations(
             Observation.period_start,
             Observation.period_end,
             Observation.value,
+            Observation.bound,
             Counterpart.code.label("counterpart_code"),
             _source_ids().label("source_ids"),
             Observation.confidence,
+            Observation.checked_on,
             Observation.note,
         )
         .join(Jurisdiction, Jurisdiction.id == Observation.jurisdiction_id)

@@ -4,9 +4,10 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.deps import JSON_ONLY, AsOfQuery, Listing, ReadSessionDep
 from app.errors import error_responses
-from app.http import CSV_CONTENT, resource_etag, today
+from app.http import CSV_CONTENT, resource_etag
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
+from app.periods import today
 from app.scenarios import service
 from app.scenarios.schemas import (
     ScenarioEvaluation,

@@ -50,6 +50,7 @@ class TestCompareJurisdictions:
             "valid_to": None,
             "inherited_from": None,
             "confidence": "verified",
+            "checked_on": "2026-01-15",
             "source_ids": ["zz-law"],
             "note": None,
         }
@@ -73,14 +74,18 @@ class TestCompareJurisdictions:
             "XA": {
                 "value": 10.0,
                 "period": "2024",
+                "bound": None,
                 "confidence": "verified",
+                "checked_on": "2026-01-15",
                 "source_ids": ["zz-law"],
                 "note": None,
             },
             "ZB": {
                 "value": 7.0,
                 "period": "2024-Q2",
+                "bound": None,
                 "confidence": "verified",
+                "checked_on": "2026-01-15",
                 "source_ids": ["zz-news"],
                 "note": None,
             },

@@ -77,6 +77,14 @@ class TestBundledDataset:
         assert all(o.source_ids for o in dataset.observations)
         assert all(e.source_ids for e in dataset.events)
 
+    def test_every_value_and_observation_says_when_it_was_checked(self) -> None:
+        dataset = loader.bundled_dataset()
+        sources = {s.id: s for s in dataset.sources}
+        for record in [*dataset.feature_values, *dataset.observations]:
+            read = [sources[i].accessed_on for i in record.source_ids if sources[i].accessed_on]
+            # Checked no earlier than the first reading of a source it cites.
+            assert read and record.checked_on >= min(read), record
+
     def test_the_motivating_claims_are_graded_honestly(self) -> None:
         dataset = loader.bundled_dataset()
         talent = [
@@ -84,7 +92,8 @@ class TestBundledDataset:
             for o in dataset.observations
             if o.jurisdiction_code == "HK" and o.metric_key == "crypto_talent_net_outflow_pct"
         ]
-        assert [(o.value, o.confidence) for o in talent] == [(32.0, "reported")]
+        # The column cites a report that cannot be found: shown, graded unverified.
+        assert [(o.value, o.confidence) for o in talent] == [(32.0, "unverified")]
         assert talent[0].note and "Chainalysis" in talent[0].note
         destinations = {
             o.counterpart_code: (o.value, o.confidence)
@@ -93,10 +102,22 @@ class TestBundledDataset:
             and o.jurisdiction_code == "HK"
         }
         assert destinations == {
-            "SG": (45.0, "reported"),
-            "AE-DU": (30.0, "reported"),
-            "US": (15.0, "reported"),
+            "SG": (45.0, "unverified"),
+            "AE-DU": (30.0, "unverified"),
+            "US": (15.0, "unverified"),
         }
+        capital = [
+            (o.jurisdiction_code, o.confidence)
+            for o in dataset.observations
+            if o.metric_key == "crypto_market_capital_change_pct"
+        ]
+        assert capital and all(confidence == "unverified" for _, confidence in capital)
+        share = next(
+            o
+            for o in dataset.observations
+            if o.metric_key == "licensed_exchange_global_volume_share_pct"
+        )
+        assert (share.value, share.bound, share.confidence) == (0.5, "lt", "unverified")
         assert any(
             v.confidence == "disputed" and v.jurisdiction_code == "HK"
             for v in dataset.feature_values

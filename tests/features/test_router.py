@@ -76,6 +76,7 @@ def _value(code: str, value: str, valid_from: str, **fields: Any) -> dict[str, A
         "note": None,
         "source_ids": [],
         "confidence": "verified",
+        "checked_on": "2026-01-15",
         "inherited_from": None,
     } | fields
 
@@ -311,11 +312,11 @@ class TestListFeatureValues:
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.text.splitlines() == [
             "jurisdiction_code,feature_key,category,value_type,value,score,valid_from,valid_to,"
-            "confidence,inherited_from,source_ids,note",
-            "XA,zz_regime,licensing,enum,none,0.0,2019-01-01,2023-06-01,verified,,zz-gazette,",
-            "XA,zz_regime,licensing,enum,licence,1.0,2023-06-01,,verified,,zz-gazette;zz-law,"
+            "confidence,checked_on,inherited_from,source_ids,note",
+            "XA,zz_regime,licensing,enum,none,0.0,2019-01-01,2023-06-01,verified,2026-01-15,,zz-gazette,",
+            "XA,zz_regime,licensing,enum,licence,1.0,2023-06-01,,verified,2026-01-15,,zz-gazette;zz-law,"
             "Licensing in force.",
-            "ZB,zz_regime,licensing,enum,registration,0.5,2021-01-01,,reported,,,",
+            "ZB,zz_regime,licensing,enum,registration,0.5,2021-01-01,,reported,2026-01-15,,,",
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient, session: AsyncSession) -> None:
@@ -350,6 +351,7 @@ class TestListJurisdictionFeatures:
             "note": None,
             "source_ids": [],
             "confidence": "verified",
+            "checked_on": "2026-01-15",
             "inherited_from": None,
         }
 
@@ -365,6 +367,7 @@ class TestListJurisdictionFeatures:
         "note": None,
         "source_ids": [],
         "confidence": "verified",
+        "checked_on": "2026-01-15",
         "inherited_from": None,
     }
 
@@ -423,8 +426,8 @@ class TestListJurisdictionFeatures:
         response = await client.get("/v1/jurisdictions/XA/features?format=csv")
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.text.splitlines()[1:] == [
-            "XA,zz_flag,innovation,boolean,true,1.0,2024-01-01,,verified,,,",
-            "XA,zz_rate,taxation,percent,16.5,,2022-04-01,,verified,,,",
+            "XA,zz_flag,innovation,boolean,true,1.0,2024-01-01,,verified,2026-01-15,,,",
+            "XA,zz_rate,taxation,percent,16.5,,2022-04-01,,verified,2026-01-15,,,",
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient, session: AsyncSession) -> None:

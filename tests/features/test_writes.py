@@ -51,6 +51,7 @@ def value(v: Any, valid_from: str, *, valid_to: str | None = None, **fields: Any
         "note": None,
         "source_ids": ["zz-law"],
         "confidence": "verified",
+        "checked_on": "2026-11-20",
     } | fields
 
 
@@ -277,6 +278,7 @@ class TestSetJurisdictionFeature:
             "note": "Act in force.",
             "source_ids": ["zz-law"],
             "confidence": "verified",
+            "checked_on": "2026-11-20",
             "inherited_from": None,
         }
         assert response.json() == {
@@ -302,6 +304,7 @@ class TestSetJurisdictionFeature:
                     "note": "Act in force.",
                     "source_ids": ["zz-law"],
                     "confidence": "verified",
+                    "checked_on": "2026-11-20",
                 }
             ],
         )

@@ -157,7 +157,9 @@ class TestGetJurisdiction:
                 "unit": "count",
                 "period": "2024-Q2",
                 "value": 9.0,
+                "bound": None,
                 "confidence": "reported",
+                "checked_on": "2026-01-15",
                 "source_ids": ["zz-gazette"],
             }
         ]

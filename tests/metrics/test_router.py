@@ -27,9 +27,11 @@ def obs(
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "value": value,
+        "bound": None,
         "counterpart_code": counterpart,
         "source_ids": [],
         "confidence": "verified",
+        "checked_on": "2026-01-15",
         "note": None,
     } | fields
 
@@ -283,18 +285,20 @@ class TestListMetricObservations:
                 "period_start",
                 "period_end",
                 "value",
+                "bound",
                 "confidence",
+                "checked_on",
                 "source_ids",
                 "note",
             ],
             ["XA", "zz_talent_flow", "ZB", "2023", "2023-01-01", "2023-12-31", "120.0"]
-            + ["verified", "", ""],
+            + ["", "verified", "2026-01-15", "", ""],
             ["XA", "zz_talent_flow", "ZB", "2024", "2024-01-01", "2024-12-31", "150.0"]
-            + ["verified", "", ""],
+            + ["", "verified", "2026-01-15", "", ""],
             ["XA", "zz_talent_flow", "ZC", "2024", "2024-01-01", "2024-12-31", "30.0"]
-            + ["verified", "", ""],
+            + ["", "verified", "2026-01-15", "", ""],
             ["ZB", "zz_talent_flow", "XA", "2024", "2024-01-01", "2024-12-31", "20.0"]
-            + ["verified", "", ""],
+            + ["", "verified", "2026-01-15", "", ""],
         ]
 
     async def test_csv_joins_sources(self, client: AsyncClient) -> None:
@@ -305,8 +309,8 @@ class TestListMetricObservations:
             )
         )
         assert rows[1:] == [
-            ["XA", "zz_firms", "", "2024", "2024-01-01", "2024-12-31", "15.0", "reported"]
-            + ["zz-register;zz-survey", ""]
+            ["XA", "zz_firms", "", "2024", "2024-01-01", "2024-12-31", "15.0", "", "reported"]
+            + ["2026-01-15", "zz-register;zz-survey", ""]
         ]
 
     async def test_revalidates_with_etag(self, client: AsyncClient) -> None:

@@ -58,6 +58,7 @@ def obs(code: str, period: str, value: float, **fields: Any) -> dict[str, Any]:
         "counterpart_code": None,
         "source_ids": ["zz-law"],
         "confidence": "verified",
+        "checked_on": "2026-11-20",
         "note": None,
     } | fields
 
@@ -245,9 +246,11 @@ class TestUpsertObservations:
                 "period_start": "2024-01-01",
                 "period_end": "2024-12-31",
                 "value": 10.0,
+                "bound": None,
                 "counterpart_code": None,
                 "source_ids": ["zz-law"],
                 "confidence": "verified",
+                "checked_on": "2026-11-20",
                 "note": None,
             },
             {
@@ -257,9 +260,11 @@ class TestUpsertObservations:
                 "period_start": "2024-07-01",
                 "period_end": "2024-09-30",
                 "value": 12.5,
+                "bound": None,
                 "counterpart_code": None,
                 "source_ids": ["zz-law"],
                 "confidence": "verified",
+                "checked_on": "2026-11-20",
                 "note": None,
             },
         ]
@@ -268,7 +273,11 @@ class TestUpsertObservations:
             ("observation", "XA:zz_firms:2024", "create", key.id),
             ("observation", "XA:zz_firms:2024-Q3", "create", key.id),
         ]
-        assert changes[0]["after"] == {**obs("XA", "2024", 10.0), "metric_key": "zz_firms"}
+        assert changes[0]["after"] == {
+            **obs("XA", "2024", 10.0),
+            "metric_key": "zz_firms",
+            "bound": None,
+        }
 
     async def test_upserts_by_jurisdiction_period_and_counterpart(
         self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
