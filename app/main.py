@@ -79,8 +79,9 @@ WRITE_ROUTERS = (
 DESCRIPTION = """
 Compare jurisdictions for virtual-asset business: who regulates what, under which law
 since when, what it costs, how open the market is, and what the numbers say. Every value
-carries its sources, its validity dates and a confidence grade (`verified`, `reported`,
-`estimated`, `disputed`).
+carries its sources, its validity dates, the day it was last checked against them
+(`checked_on`) and a confidence grade (`verified`, `reported`, `estimated`, `disputed`, or
+`unverified`: shown, never scored). A figure known only as a bound says so (`bound`).
 
 Errors are RFC 9457 `application/problem+json`. Lists are paginated with opaque cursors
 (`next_cursor`, always present, null on the last page). Lists also come as CSV at the same

@@ -101,6 +101,7 @@ async def create_feature(
     higher_is_better: bool | None = True,
     unit: str | None = None,
     inherits: bool = True,
+    reaches_special_zones: bool = True,
 ) -> Feature:
     return await _add(
         session,
@@ -114,6 +115,7 @@ async def create_feature(
             unit=unit,
             description=None,
             inherits=inherits,
+            reaches_special_zones=reaches_special_zones,
         ),
     )
 

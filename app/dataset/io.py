@@ -140,7 +140,12 @@ def _from_cell(column: str, cell: str, entity: str) -> Any:
             return json.loads(cell)
         except ValueError:
             return cell
-    if cell in ("true", "false") and column in ("higher_is_better", "bilateral", "inherits"):
+    if cell in ("true", "false") and column in (
+        "higher_is_better",
+        "bilateral",
+        "inherits",
+        "reaches_special_zones",
+    ):
         return cell == "true"
     return cell
 

@@ -120,7 +120,7 @@ _SQL: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "features": (
         """SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
-               description, inherits FROM feature""",
+               description, inherits, reaches_special_zones FROM feature""",
         {"features": "key = ANY(CAST(:features AS text[]))"},
         "ORDER BY key",
     ),
@@ -339,7 +339,7 @@ _REFERENCES = text(
     SELECT 'feature', key, json_build_object('key', key, 'name', name, 'category', category,
              'value_type', value_type, 'unit', unit, 'allowed_values', allowed_values,
              'higher_is_better', higher_is_better, 'description', description,
-             'inherits', inherits)::text, id
+             'inherits', inherits, 'reaches_special_zones', reaches_special_zones)::text, id
       FROM feature WHERE key = ANY(CAST(:features AS text[])) OR id IN (
            SELECT c.feature_id FROM index_component c JOIN composite_index ci ON ci.id = c.index_id
             WHERE ci.key = ANY(CAST(:components_of AS text[])))

@@ -124,6 +124,13 @@ class FeatureRecord(Record):
         "for EU member states, federal law for a state); false for flags about one "
         "jurisdiction only, such as the FATF grey list.",
     )
+    reaches_special_zones: StrictBool = Field(
+        default=True,
+        description="Whether a special zone (a financial free zone with its own civil, "
+        "commercial and financial-services law, such as ADGM or DIFC) inherits it as well: "
+        "true for federal tax, AML, immigration and currency law; false for what the zone's "
+        "own law sets (licensing, token rules, stablecoins, conduct, data protection).",
+    )
 
     @model_validator(mode="after")
     def _type_rules(self) -> "FeatureRecord":

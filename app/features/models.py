@@ -64,6 +64,9 @@ class Feature(Base):
     description: Mapped[str | None] = mapped_column(Text)
     # Whether jurisdictions below the one holding a value inherit it (migration 6b2d8e4f1a37).
     inherits: Mapped[bool] = mapped_column(server_default=true())
+    # Whether a special zone (a financial free zone with its own law) inherits it too
+    # (migration 7d3e5a1c9b62).
+    reaches_special_zones: Mapped[bool] = mapped_column(server_default=true())
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

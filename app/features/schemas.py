@@ -35,6 +35,7 @@ class FeatureRead(BaseModel):
                     "higher_is_better": True,
                     "description": "Retail investors may trade on licensed platforms.",
                     "inherits": True,
+                    "reaches_special_zones": False,
                 }
             ]
         }
@@ -54,6 +55,12 @@ class FeatureRead(BaseModel):
         default=True,
         description="Whether a jurisdiction without a value of its own inherits its nearest "
         "ancestor's (EU -> member states, US -> US-NY, AE -> AE-DU -> DIFC).",
+    )
+    reaches_special_zones: bool = Field(
+        default=True,
+        description="Whether a special zone (a financial free zone with its own law: ADGM, "
+        "DIFC) inherits it too; false for what the zone's own law sets (licensing, token "
+        "rules, stablecoins, conduct, data protection).",
     )
 
 

@@ -118,6 +118,7 @@ class TestListFeatures:
                 "higher_is_better": True,
                 "description": None,
                 "inherits": True,
+                "reaches_special_zones": True,
             }
         ]
 
@@ -170,6 +171,7 @@ class TestGetFeature:
             "higher_is_better": None,
             "description": None,
             "inherits": True,
+            "reaches_special_zones": True,
         }
 
     async def test_unknown_key_is_404_naming_it(self, client: AsyncClient) -> None:

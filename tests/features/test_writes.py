@@ -29,6 +29,7 @@ FEATURE: dict[str, Any] = {
     "higher_is_better": True,
     "description": "Retail investors may trade.",
     "inherits": True,
+    "reaches_special_zones": True,
 }
 VALUE_PATH = "/v1/jurisdictions/XA/features/zz_retail"
 

@@ -32,7 +32,11 @@ async def tree(session: AsyncSession) -> None:
     regime = await create_feature(session, "zz_licensing", category="licensing")
     sandbox = await create_feature(session, "zz_sandbox", category="innovation")
     flag = await create_feature(session, "zz_listed", category="aml_compliance", inherits=False)
+    conduct = await create_feature(
+        session, "zz_conduct", category="consumer_protection", reaches_special_zones=False
+    )
     await create_feature_value(session, union, regime, True, sources=[law])
+    await create_feature_value(session, union, conduct, True, sources=[law])
     await create_feature_value(session, union, sandbox, True, sources=[law])
     await create_feature_value(session, union, flag, True, sources=[law])
     await create_feature_value(
@@ -71,6 +75,27 @@ class TestInheritance:
         values = _by(items, "feature_key")
         assert values["zz_sandbox"]["inherited_from"] == "XU"
         assert "zz_listed" not in values, "a flag that does not inherit stays where it is"
+
+    async def test_a_special_zone_keeps_its_own_law(self, client: AsyncClient) -> None:
+        """A financial free zone inherits federal law (here the sandbox) but not what its own
+        law sets (conduct rules): there it is unknown until the zone's own value is stored."""
+        zone = _by(
+            (await client.get("/v1/jurisdictions/XM-ZZ/features?limit=500")).json()["items"],
+            "feature_key",
+        )
+        member = _by(
+            (await client.get("/v1/jurisdictions/XM/features?limit=500")).json()["items"],
+            "feature_key",
+        )
+        assert member["zz_conduct"]["inherited_from"] == "XU"
+        assert "zz_conduct" not in zone and zone["zz_sandbox"]["inherited_from"] == "XU"
+        matrix = (await client.get("/v1/compare?jurisdictions=XM,XM-ZZ&features=zz_conduct")).json()
+        [row] = matrix["features"]
+        assert row["values"]["XM-ZZ"] is None and row["values"]["XM"]["inherited_from"] == "XU"
+        coverage = (
+            await client.get("/v1/coverage?jurisdictions=XM-ZZ&category=consumer_protection")
+        ).json()
+        assert [(i["filled"], i["inherited"]) for i in coverage["items"]] == [(0, 0)]
 
     async def test_a_value_of_its_own_hides_the_ancestors(self, client: AsyncClient) -> None:
         values = (await client.get("/v1/features/zz_sandbox/values?jurisdictions=XO,XM,XU")).json()[
