@@ -28,11 +28,11 @@ from app.indices.schemas import IndexList, IndexRead, IndexScores
 from app.indices.scoring import score_response
 from app.periods import today
 from app.schemas_common import Key, ascii_fold, parse_codes
+from app.scoring.engine import DEFAULT_MIN_COVERAGE
 from app.strict_json import parse_number
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])
 
-DEFAULT_MIN_COVERAGE = 0.5
 
 KeyPath = Annotated[Key, Path(description="Index key.", examples=["va_hub_competitiveness"])]
 
@@ -117,8 +117,9 @@ async def get_index_scores(
             ge=0,
             le=1,
             description="Jurisdictions whose data covers less of the weight are "
-            "listed unranked (score and rank null). The default, 0.5, keeps a jurisdiction "
-            "with one strong value and nothing else from topping the ranking; 0 ranks all.",
+            "listed unranked (score and rank null). The default, 0.8, keeps a jurisdiction "
+            "known only in part (a few favourable values, the rest unknown) from topping the "
+            "ranking; 0 ranks all.",
         ),
     ] = DEFAULT_MIN_COVERAGE,
     limit: LimitQuery = DEFAULT_LIMIT,

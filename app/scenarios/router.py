@@ -127,7 +127,7 @@ async def get_scenario_evaluation(
 ) -> ScenarioEvaluation:
     """The stored scenario evaluated as POST /v1/scenarios/evaluate would, on the data in
     force on `as_of` (default today), over every jurisdiction with the default
-    `min_coverage` of 0.5: the jurisdiction's score and rank before and after, each changed
+    `min_coverage` of 0.8: the jurisdiction's score and rank before and after, each changed
     component, the overrides that cannot change the score (`unused_overrides`: the value is
     already in force, or the index has no such component) and the peers' standing before
     and after. 409 when the stored scenario no longer fits a feature or index redefined

@@ -16,6 +16,7 @@ from app.schemas_common import (
     Score,
     ScoreOrNull,
 )
+from app.scoring.engine import DEFAULT_MIN_COVERAGE
 
 
 class ScenarioRequest(BaseModel):
@@ -52,7 +53,12 @@ class ScenarioRequest(BaseModel):
         max_length=500,
         description="The compared set (default: every jurisdiction); must include `jurisdiction`.",
     )
-    min_coverage: Number = Field(default=0.5, ge=0, le=1)
+    min_coverage: Number = Field(
+        default=DEFAULT_MIN_COVERAGE,
+        ge=0,
+        le=1,
+        description="As in GET /v1/indices/{key}/scores: less coverage is listed unranked.",
+    )
 
 
 class Standing(BaseModel):

@@ -40,6 +40,10 @@ TIE_DECIMALS = 9
 
 RawData: TypeAlias = Mapping[str, Mapping[str, RawValue | None]]
 
+# Jurisdictions whose data covers less of an index's weight are listed unranked by default:
+# a score from a few favourable values, the rest unknown, says more about the gaps than the place.
+DEFAULT_MIN_COVERAGE = 0.8
+
 
 @dataclass(frozen=True)
 class ComponentScore:

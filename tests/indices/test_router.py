@@ -21,7 +21,8 @@ from tests.factories import create_feature_value, create_jurisdiction
 from tests.test_errors import assert_problem
 
 URL = "/v1/indices/zz_index/scores"
-BASE = {"jurisdictions": "XA,ZB,ZC", "as_of": "2025-01-01"}
+# min_coverage 0.5: ZC, half known, is ranked in the hand computations below.
+BASE = {"jurisdictions": "XA,ZB,ZC", "as_of": "2025-01-01", "min_coverage": 0.5}
 
 
 def _ranking(body: dict) -> list[tuple]:  # type: ignore[type-arg]
@@ -127,6 +128,9 @@ class TestGetIndexScores:
         assert _ranking(strict)[2] == (None, "ZC", None, 0.5)
         lenient = (await client.get(URL, params={**BASE, "min_coverage": 0})).json()
         assert _ranking(lenient)[2] == (3, "ZC", 0.0, 0.5)
+        default = {k: v for k, v in BASE.items() if k != "min_coverage"}
+        body = (await client.get(URL, params=default)).json()
+        assert _ranking(body)[2] == (None, "ZC", None, 0.5), "the default is 0.8"
 
     async def test_equal_scores_share_a_rank(
         self, client: AsyncClient, session: AsyncSession

@@ -77,7 +77,10 @@ class TestEvaluateScenario:
     ) -> None:
         await build_world(session)
         body = (
-            await client.post(URL, json=scenario("ZB", {"feature": "zz_tax", "value": None}))
+            await client.post(
+                URL,
+                json=scenario("ZB", {"feature": "zz_tax", "value": None}, min_coverage=0.5),
+            )
         ).json()
         # ZB without tax: regime 0.6 (0.5), firms 0.0 (0.25): 100 * 0.3 / 0.75 = 40.
         assert body["scenario"]["coverage"] == 0.75

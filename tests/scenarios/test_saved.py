@@ -380,8 +380,9 @@ class TestScenarioEvaluation:
             {
                 "code": "ZC",
                 "name": "Zedland C",
-                "baseline": {"score": 0.0, "rank": 3, "coverage": 0.5},
-                "scenario": {"score": 0.0, "rank": 3, "coverage": 0.5},
+                # Half its weight known: below the default min_coverage (0.8), unranked.
+                "baseline": {"score": None, "rank": None, "coverage": 0.5},
+                "scenario": {"score": None, "rank": None, "coverage": 0.5},
             },
         ]
 
@@ -396,16 +397,13 @@ class TestScenarioEvaluation:
         ).json()
         # On 2024-01-01 only ZB's 2023 firms count (5) has ended: alone, it scores 1.0, and XA
         # has no firms value (coverage 0.75). ZB = 100*(0.3 + 0 + 0.25) = 55, XA 100; with
-        # the overrides ZB = 100*(0.5 + 0.25 + 0.25) = 100 and XA = 100*0.5/0.75 = 66.7.
-        assert body["baseline"] == {"score": pytest.approx(55.0), "rank": 2, "coverage": 1.0}
+        # the overrides ZB = 100*(0.5 + 0.25 + 0.25) = 100 and XA = 100*0.5/0.75 = 66.7. XA's
+        # coverage is under the default min_coverage (0.8): listed unranked, ZB ranks first.
+        assert body["baseline"] == {"score": pytest.approx(55.0), "rank": 1, "coverage": 1.0}
         assert body["scenario"] == {"score": pytest.approx(100.0), "rank": 1, "coverage": 1.0}
         [za] = body["peers"]
-        assert za["baseline"] == {"score": 100.0, "rank": 1, "coverage": 0.75}
-        assert za["scenario"] == {
-            "score": pytest.approx(200 / 3),
-            "rank": 2,
-            "coverage": 0.75,
-        }
+        assert za["baseline"] == {"score": None, "rank": None, "coverage": 0.75}
+        assert za["scenario"] == {"score": None, "rank": None, "coverage": 0.75}
 
     async def test_overrides_already_in_force_are_unused(
         self, client: AsyncClient, auth: dict[str, str]

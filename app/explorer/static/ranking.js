@@ -27,8 +27,8 @@ function percent(value) {
 
 export function render(root, state, ctx) {
   const changed = parseWeights(state.get('w'));
-  let minCoverage = Number(state.get('min') ?? '0.5');
-  if (!Number.isFinite(minCoverage) || minCoverage < 0 || minCoverage > 1) minCoverage = 0.5;
+  let minCoverage = Number(state.get('min') ?? '0.8');
+  if (!Number.isFinite(minCoverage) || minCoverage < 0 || minCoverage > 1) minCoverage = 0.8;
   let controller = null;
   let definition = null;
 
@@ -134,7 +134,7 @@ export function render(root, state, ctx) {
       oninput: () => {
         minCoverage = Number(coverage.value);
         coverageOut.textContent = percent(minCoverage);
-        ctx.setParams({ min: minCoverage === 0.5 ? null : minCoverage });
+        ctx.setParams({ min: minCoverage === 0.8 ? null : minCoverage });
         requery();
       },
     });
@@ -142,7 +142,7 @@ export function render(root, state, ctx) {
       type: 'button', className: 'quiet',
       onclick: () => {
         for (const key of Object.keys(changed)) delete changed[key];
-        minCoverage = 0.5;
+        minCoverage = 0.8;
         ctx.setParams({ w: null, min: null });
         buildControls();
         refresh();
