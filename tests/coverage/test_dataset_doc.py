@@ -19,5 +19,14 @@ async def test_the_coverage_section_matches_the_api(client: AsyncClient) -> None
         params={"as_of": AS_OF.isoformat(), "min_coverage": 0},
     )
     assert coverage.status_code == scores.status_code == 200
-    text = render(coverage.json(), scores.json())
+    features = (await client.get("/v1/features", params={"limit": 500})).json()["items"]
+    known: dict[str, set[str]] = {}
+    for feature in features:
+        values = await client.get(
+            f"/v1/features/{feature['key']}/values",
+            params={"as_of": AS_OF.isoformat(), "limit": 500},
+        )
+        assert values.status_code == 200 and values.json()["next_cursor"] is None
+        known[feature["key"]] = {v["jurisdiction_code"] for v in values.json()["items"]}
+    text = render(coverage.json(), scores.json(), known)
     assert_section_current(PAGE, BEGIN, END, text, "the coverage section")
