@@ -111,6 +111,7 @@ class Comparison(BaseModel):
                                     "valid_from": "2023-06-01",
                                     "valid_to": None,
                                     "confidence": "verified",
+                                    "checked_on": "2026-11-30",
                                     "source_ids": ["hk-ifec-vatp-regime"],
                                     "note": None,
                                 },
