@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.changes import service as changes_service
+from app.core.errors import error_responses
 from app.deps import JSON_ONLY, ReadSessionDep
-from app.errors import error_responses
 
 router = APIRouter(tags=["discovery"])
 

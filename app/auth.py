@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.db import lock_writers
+from app.core.db import lock_writers
+from app.core.errors import PermissionDenied, Unauthorized
 from app.deps import SessionDep
-from app.errors import PermissionDenied, Unauthorized
 from app.keys import service as keys_service
 from app.keys.schemas import Caller
 from app.observability.context import note_key

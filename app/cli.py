@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 
 cli = typer.Typer(
     name="juriscope",
@@ -322,7 +322,7 @@ async def _in_session(url: str, work: "Callable[[AsyncSession], Awaitable[T]]") 
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
     from sqlalchemy.pool import NullPool
 
-    from app.db import async_url
+    from app.core.db import async_url
 
     engine = create_async_engine(async_url(url), poolclass=NullPool)
     try:
@@ -416,7 +416,7 @@ def _error_line(error: Exception) -> str:
     without the SQL statement and parameters SQLAlchemy appends."""
     from sqlalchemy import exc as sa_exc
 
-    from app.errors import is_database_down
+    from app.core.errors import is_database_down
 
     cause: BaseException = error
     if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:

@@ -9,9 +9,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings, get_settings
-from app.db import get_read_session, get_session
-from app.errors import ValidationFailed
+from app.core.config import Settings, get_settings
+from app.core.db import get_read_session, get_session
+from app.core.errors import ValidationFailed
+from app.core.periods import period_bound
+from app.core.schemas import IsoDate
 from app.events.models import EventKind
 from app.http import (
     DEFAULT_LIMIT,
@@ -22,8 +24,6 @@ from app.http import (
     list_response,
     wants_csv,
 )
-from app.periods import period_bound
-from app.schemas_common import IsoDate
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an

@@ -14,8 +14,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import URL
 
-from app.csv_cells import escape_formula
-from app.errors import NotAcceptable, ValidationFailed
+from app.core.csv_cells import escape_formula
+from app.core.errors import NotAcceptable, ValidationFailed
 
 T = TypeVar("T")
 

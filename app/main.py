@@ -14,13 +14,13 @@ from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
 from app.compression import GZipMiddleware, HeadMiddleware
 from app.conditional import ConditionalGetMiddleware
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
 from app.coverage.router import router as coverage_router
 from app.csv_paths import CsvPathMiddleware
-from app.db import Database
 from app.deps import no_nul_in_query
 from app.docs import install_docs
-from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.explorer import router as explorer

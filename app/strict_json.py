@@ -15,7 +15,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import BadRequest, ValidationFailed
+from app.core.errors import BadRequest, ValidationFailed
 from app.protection import send_problem
 
 MAX_DEPTH = 32

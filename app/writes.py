@@ -8,10 +8,10 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from app.compression import identity_etag
+from app.core.errors import ConflictError, PreconditionFailed, ValidationFailed
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue
 from app.dataset.schemas import Dataset, Record
-from app.errors import ConflictError, PreconditionFailed, ValidationFailed
 from app.http import resource_etag
 
 R = TypeVar("R", bound=Record)

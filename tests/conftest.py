@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import migrate
-from app.config import Settings
+from app.core.config import Settings
+from app.core.db import Database, create_engine, get_read_session, get_session
 from app.dataset import loader
-from app.db import Database, create_engine, get_read_session, get_session
 from app.main import create_app
 
 TEMPLATE = "juriscope_test_template"

@@ -187,7 +187,7 @@ async def create_observation(
     checked_on: date = CHECKED_ON,
     note: str | None = None,
 ) -> Observation:
-    from app.periods import parse_period
+    from app.core.periods import parse_period
 
     start, end = parse_period(period)
     row = await _add(

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import cache as cache_module
 from app.changes.service import record_change
-from app.config import Settings
-from app.db import Database, get_read_session, get_session
+from app.core.config import Settings
+from app.core.db import Database, get_read_session, get_session
 from app.features import router as features_router
 from app.http import encode_cursor
 from app.main import create_app

@@ -3,8 +3,8 @@ import asyncio
 from httpx import ASGITransport, AsyncClient
 
 from app import migrate
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.core.db import Database
 from app.main import create_app
 
 

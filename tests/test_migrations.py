@@ -12,7 +12,7 @@ from sqlalchemy.pool import NullPool
 
 import app.models  # noqa: F401
 from app import migrate
-from app.db import Base, async_url
+from app.core.db import Base, async_url
 
 
 async def _tables(url: str) -> set[str]:

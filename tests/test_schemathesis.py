@@ -39,9 +39,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.db import Database, async_url
 from app.dataset import loader
-from app.db import Database, async_url
 from app.main import create_app
 from tests.keys.helpers import commit_api_key
 from tests.test_errors import assert_problem

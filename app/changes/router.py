@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Query
 from app.auth import get_caller
 from app.changes import service
 from app.changes.schemas import ChangeList
+from app.core.errors import error_responses
 from app.deps import Listing, ReadSessionDep
-from app.errors import error_responses
 from app.http import CSV_CONTENT
 from app.keys.schemas import Caller
 

@@ -2,8 +2,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import JsonRecord
 from app.http import Page
-from app.schemas_common import JsonRecord
 
 
 class ChangeRead(BaseModel):

@@ -5,12 +5,12 @@ from pydantic_core import to_json
 
 from app.compare import service
 from app.compare.schemas import Comparison
+from app.core.errors import ValidationFailed, error_responses
+from app.core.periods import today
+from app.core.schemas import parse_codes, parse_keys
 from app.deps import AsOfQuery, FormatQuery, ReadSessionDep
-from app.errors import ValidationFailed, error_responses
 from app.features.models import FeatureCategory
 from app.http import CSV_CONTENT, csv_response, wants_csv
-from app.periods import today
-from app.schemas_common import parse_codes, parse_keys
 
 router = APIRouter(prefix="/v1/compare", tags=["compare"])
 

@@ -2,14 +2,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from app.core.errors import error_responses
+from app.core.periods import today
+from app.core.schemas import parse_codes
 from app.coverage import service
 from app.coverage.schemas import COVERAGE_CSV, Coverage
 from app.deps import AsOfQuery, CodesQuery, FormatQuery, ReadSessionDep
-from app.errors import error_responses
 from app.features.models import FeatureCategory
 from app.http import CSV_CONTENT, csv_response, wants_csv
-from app.periods import today
-from app.schemas_common import parse_codes
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 

@@ -2,6 +2,8 @@ from datetime import date
 
 from fastapi import APIRouter
 
+from app.core.errors import error_responses
+from app.core.schemas import parse_codes
 from app.deps import (
     CodesQuery,
     EventKindQuery,
@@ -11,12 +13,10 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.errors import error_responses
 from app.events import service
 from app.events.schemas import EVENT_CSV, EventList
 from app.http import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
-from app.schemas_common import parse_codes
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from app.auth import WriteKey
+from app.core.errors import ConflictError, error_responses
 from app.dataset.schemas import EventRecord
 from app.deps import SessionDep
-from app.errors import ConflictError, error_responses
 from app.events import service
 from app.events.models import Event
 from app.events.schemas import EventRead

@@ -3,6 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from app.core.errors import error_responses
+from app.core.periods import today
+from app.core.schemas import Key, parse_codes
 from app.deps import (
     JSON_ONLY,
     AsOfQuery,
@@ -11,7 +14,6 @@ from app.deps import (
     Listing,
     ReadSessionDep,
 )
-from app.errors import error_responses
 from app.features import service
 from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
@@ -20,8 +22,6 @@ from app.http import (
     resource_etag,
 )
 from app.jurisdictions import service as jurisdictions_service
-from app.periods import today
-from app.schemas_common import Key, parse_codes
 
 router = APIRouter(prefix="/v1/features", tags=["features"])
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query, Request
 
 from app import strict_json
 from app.auth import AdminKey
+from app.core.errors import BadRequest, ValidationFailed, error_responses
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue, dataset_from_mapping, rows_from_csv
 from app.dataset.schemas import ENTITY_FILES
 from app.deps import SessionDep
-from app.errors import BadRequest, ValidationFailed, error_responses
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 

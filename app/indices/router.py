@@ -3,6 +3,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic_core import to_json
 
+from app.core.errors import ValidationFailed, error_responses
+from app.core.periods import today
+from app.core.schemas import Key, ascii_fold, parse_codes
 from app.deps import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -13,7 +16,6 @@ from app.deps import (
     LimitQuery,
     ReadSessionDep,
 )
-from app.errors import ValidationFailed, error_responses
 from app.http import (
     CSV_CONTENT,
     csv_response,
@@ -26,8 +28,6 @@ from app.http import (
 from app.indices import service
 from app.indices.schemas import IndexList, IndexRead, IndexScores
 from app.indices.scoring import score_response
-from app.periods import today
-from app.schemas_common import Key, ascii_fold, parse_codes
 from app.strict_json import parse_number
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])

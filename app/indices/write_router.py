@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 
 from app.auth import WriteKey
+from app.core.errors import error_responses
 from app.dataset.schemas import IndexRecord
 from app.deps import SessionDep
-from app.errors import error_responses
 from app.indices import service
 from app.indices.router import KeyPath
 from app.indices.schemas import IndexRead, IndexWrite

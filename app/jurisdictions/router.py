@@ -3,6 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app.core.errors import error_responses
+from app.core.periods import today
+from app.core.schemas import JurisdictionCode, Key, parse_keys
 from app.deps import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -19,7 +22,6 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.errors import error_responses
 from app.events import service as events_service
 from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
@@ -39,8 +41,6 @@ from app.jurisdictions.models import JurisdictionKind, Region
 from app.jurisdictions.schemas import JurisdictionList, JurisdictionProfile
 from app.metrics import service as metrics_service
 from app.metrics.schemas import OBSERVATION_CSV, ObservationList
-from app.periods import today
-from app.schemas_common import JurisdictionCode, Key, parse_keys
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
 

@@ -8,12 +8,12 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.errors import NotFoundError
+from app.core.errors import NotFoundError
+from app.core.periods import today
 from app.features import service as features_service
 from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
-from app.periods import today
 
 Parent = aliased(Jurisdiction, name="parent")
 

@@ -8,10 +8,10 @@ from sqlalchemy.orm import aliased
 
 from app.auth import WriteKey
 from app.changes import service as changes_service
+from app.core.errors import ConflictError, PermissionDenied, error_responses
 from app.dataset.loader import Scope, entity_key, read_database
 from app.dataset.schemas import JurisdictionRecord
 from app.deps import SessionDep
-from app.errors import ConflictError, PermissionDenied, error_responses
 from app.jurisdictions import service
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.router import CodePath

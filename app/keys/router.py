@@ -6,8 +6,8 @@ from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from app.auth import AdminKey
+from app.core.errors import error_responses
 from app.deps import SessionDep
-from app.errors import error_responses
 from app.http import Page
 from app.keys import service
 from app.keys.models import ApiKey

@@ -3,6 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from app.core.errors import error_responses
+from app.core.schemas import Key, parse_codes
 from app.deps import (
     JSON_ONLY,
     CodesQuery,
@@ -13,12 +15,10 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.errors import error_responses
 from app.http import CSV_CONTENT, resource_etag
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
-from app.schemas_common import Key, parse_codes
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 

@@ -29,7 +29,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
-from app.errors import Unauthorized
+from app.core.errors import Unauthorized
 
 LABELS = ("method", "route", "status")
 

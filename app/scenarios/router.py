@@ -2,12 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from app.core.errors import error_responses
+from app.core.periods import today
+from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
 from app.deps import JSON_ONLY, AsOfQuery, Listing, ReadSessionDep
-from app.errors import error_responses
 from app.http import CSV_CONTENT, resource_etag
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
-from app.periods import today
 from app.scenarios import service
 from app.scenarios.schemas import (
     ScenarioEvaluation,
@@ -16,7 +17,6 @@ from app.scenarios.schemas import (
     ScenarioRequest,
     ScenarioResult,
 )
-from app.schemas_common import JurisdictionCode, Key, Slug, parse_codes
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 

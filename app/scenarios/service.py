@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
+from app.core.errors import ConflictError, NotFoundError, ValidationFailed
 from app.dataset.loader import Scope, read_database
 from app.dataset.schemas import ScenarioRecord
-from app.errors import ConflictError, NotFoundError, ValidationFailed
 from app.features.models import Feature
 from app.indices import service as indices_service
 from app.indices.models import CompositeIndex

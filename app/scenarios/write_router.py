@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 
 from app.auth import WriteKey
+from app.core.errors import ConflictError, error_responses
 from app.dataset.schemas import ScenarioRecord
 from app.deps import SessionDep
-from app.errors import ConflictError, error_responses
 from app.scenarios import service
 from app.scenarios.router import IdPath
 from app.scenarios.schemas import ScenarioCreate, ScenarioRead, ScenarioWrite

@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from app.core.errors import error_responses
+from app.core.schemas import Slug
 from app.deps import JSON_ONLY, Listing, ReadSessionDep
-from app.errors import error_responses
 from app.http import CSV_CONTENT, resource_etag
-from app.schemas_common import Slug
 from app.sources import service
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceList, SourceRead

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Request, Response
 
 from app.auth import WriteKey
+from app.core.errors import error_responses
+from app.core.schemas import Slug
 from app.dataset.schemas import SourceRecord
 from app.deps import SessionDep
-from app.errors import error_responses
-from app.schemas_common import Slug
 from app.sources import service
 from app.sources.schemas import SourceRead, SourceWrite
 from app.writes import fields_of, put_resource

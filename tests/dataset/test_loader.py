@@ -318,7 +318,7 @@ class TestRoundTrip:
 async def _count(url: str, table: str) -> int:
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from app.db import async_url
+    from app.core.db import async_url
 
     engine = create_async_engine(async_url(url))
     async with engine.connect() as connection:

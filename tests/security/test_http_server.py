@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from app.config import get_settings
-from app.db import Database
+from app.core.config import get_settings
+from app.core.db import Database
 from app.main import create_app
 from tests.security.conftest import World
 

@@ -13,8 +13,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
-from app.periods import today
+from app.core.models import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
+from app.core.periods import today
 
 
 def ascii_fold(value: str, *, upper: bool) -> str:
@@ -134,7 +134,7 @@ CodeList = Annotated[list[JurisdictionCode], BeforeValidator(_split_codes), Afte
 def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | None:
     """A comma-separated list of jurisdiction codes, uppercased and de-duplicated; a 422 that
     names each malformed code."""
-    from app.errors import ValidationFailed
+    from app.core.errors import ValidationFailed
 
     if raw is None:
         return None
@@ -159,7 +159,7 @@ def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | 
 
 def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
     """A comma-separated list of snake_case keys, lowercased and de-duplicated."""
-    from app.errors import ValidationFailed
+    from app.core.errors import ValidationFailed
 
     if raw is None:
         return None
