@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.changes import service as changes_service
 from app.core.errors import error_responses
-from app.deps import JSON_ONLY, ReadSessionDep
+from app.http.dependencies import JSON_ONLY, ReadSessionDep
 
 router = APIRouter(tags=["discovery"])
 

@@ -145,7 +145,7 @@ def _serve(
             # The app logs one event per request (juriscope.access) in place of uvicorn's.
             access_log=False,
             log_config=log_config(settings.log_format, settings.log_level, access=access_log),
-            http="app.server:GuardedHttpToolsProtocol",
+            http="app.http.server:GuardedHttpToolsProtocol",
             timeout_keep_alive=settings.keep_alive_timeout_s,
             # X-Forwarded-For/-Proto only from the proxies named in
             # JURISCOPE_TRUSTED_PROXIES; with none, nobody can pick their own address.

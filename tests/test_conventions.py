@@ -13,12 +13,12 @@ import pytest
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import cache as cache_module
 from app.changes.service import record_change
 from app.core.config import Settings
 from app.core.db import Database, get_read_session, get_session
 from app.features import router as features_router
-from app.http import encode_cursor
+from app.http import cache as cache_module
+from app.http.conventions import encode_cursor
 from app.main import create_app
 from tests.factories import (
     create_event,

@@ -3,12 +3,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.auth import get_caller
 from app.changes import service
 from app.changes.schemas import ChangeList
 from app.core.errors import error_responses
-from app.deps import Listing, ReadSessionDep
-from app.http import CSV_CONTENT
+from app.http.auth import get_caller
+from app.http.conventions import CSV_CONTENT
+from app.http.dependencies import Listing, ReadSessionDep
 from app.keys.schemas import Caller
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])

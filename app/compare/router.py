@@ -8,9 +8,9 @@ from app.compare.schemas import Comparison
 from app.core.errors import ValidationFailed, error_responses
 from app.core.periods import today
 from app.core.schemas import parse_codes, parse_keys
-from app.deps import AsOfQuery, FormatQuery, ReadSessionDep
 from app.features.models import FeatureCategory
-from app.http import CSV_CONTENT, csv_response, wants_csv
+from app.http.conventions import CSV_CONTENT, csv_response, wants_csv
+from app.http.dependencies import AsOfQuery, FormatQuery, ReadSessionDep
 
 router = APIRouter(prefix="/v1/compare", tags=["compare"])
 

@@ -7,9 +7,9 @@ from app.core.periods import today
 from app.core.schemas import parse_codes
 from app.coverage import service
 from app.coverage.schemas import COVERAGE_CSV, Coverage
-from app.deps import AsOfQuery, CodesQuery, FormatQuery, ReadSessionDep
 from app.features.models import FeatureCategory
-from app.http import CSV_CONTENT, csv_response, wants_csv
+from app.http.conventions import CSV_CONTENT, csv_response, wants_csv
+from app.http.dependencies import AsOfQuery, CodesQuery, FormatQuery, ReadSessionDep
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 

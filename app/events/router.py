@@ -4,7 +4,10 @@ from fastapi import APIRouter
 
 from app.core.errors import error_responses
 from app.core.schemas import parse_codes
-from app.deps import (
+from app.events import service
+from app.events.schemas import EVENT_CSV, EventList
+from app.http.conventions import CSV_CONTENT
+from app.http.dependencies import (
     CodesQuery,
     EventKindQuery,
     FromQuery,
@@ -13,9 +16,6 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.events import service
-from app.events.schemas import EVENT_CSV, EventList
-from app.http import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 
 router = APIRouter(prefix="/v1/events", tags=["events"])

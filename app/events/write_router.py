@@ -3,14 +3,14 @@
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from app.auth import WriteKey
 from app.core.errors import ConflictError, error_responses
 from app.dataset.schemas import EventRecord
-from app.deps import SessionDep
 from app.events import service
 from app.events.models import Event
 from app.events.schemas import EventRead
-from app.writes import apply
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 

@@ -6,20 +6,20 @@ from fastapi import APIRouter, Path, Query, Response
 from app.core.errors import error_responses
 from app.core.periods import today
 from app.core.schemas import Key, parse_codes
-from app.deps import (
+from app.features import service
+from app.features.models import FeatureCategory
+from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
+from app.http.conventions import (
+    CSV_CONTENT,
+    resource_etag,
+)
+from app.http.dependencies import (
     JSON_ONLY,
     AsOfQuery,
     CodesQuery,
     HistoryQuery,
     Listing,
     ReadSessionDep,
-)
-from app.features import service
-from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
-from app.http import (
-    CSV_CONTENT,
-    resource_etag,
 )
 from app.jurisdictions import service as jurisdictions_service
 

@@ -6,7 +6,16 @@ from pydantic_core import to_json
 from app.core.errors import ValidationFailed, error_responses
 from app.core.periods import today
 from app.core.schemas import Key, ascii_fold, parse_codes
-from app.deps import (
+from app.http.conventions import (
+    CSV_CONTENT,
+    csv_response,
+    decode_cursor,
+    encode_cursor,
+    next_link,
+    resource_etag,
+    wants_csv,
+)
+from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
     AsOfQuery,
@@ -16,19 +25,10 @@ from app.deps import (
     LimitQuery,
     ReadSessionDep,
 )
-from app.http import (
-    CSV_CONTENT,
-    csv_response,
-    decode_cursor,
-    encode_cursor,
-    next_link,
-    resource_etag,
-    wants_csv,
-)
+from app.http.strict_json import parse_number
 from app.indices import service
 from app.indices.schemas import IndexList, IndexRead, IndexScores
 from app.indices.scoring import score_response
-from app.strict_json import parse_number
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])
 

@@ -6,7 +6,21 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.core.errors import error_responses
 from app.core.periods import today
 from app.core.schemas import JurisdictionCode, Key, parse_keys
-from app.deps import (
+from app.events import service as events_service
+from app.events.schemas import EVENT_CSV, EventList
+from app.features import service as features_service
+from app.features.models import FeatureCategory
+from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
+from app.http.conventions import (
+    CSV_CONTENT,
+    csv_response,
+    decode_cursor,
+    next_link,
+    paginate,
+    resource_etag,
+    wants_csv,
+)
+from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
     AsOfQuery,
@@ -21,20 +35,6 @@ from app.deps import (
     ReadSessionDep,
     ToQuery,
     period_range,
-)
-from app.events import service as events_service
-from app.events.schemas import EVENT_CSV, EventList
-from app.features import service as features_service
-from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
-from app.http import (
-    CSV_CONTENT,
-    csv_response,
-    decode_cursor,
-    next_link,
-    paginate,
-    resource_etag,
-    wants_csv,
 )
 from app.jurisdictions import service
 from app.jurisdictions.models import JurisdictionKind, Region

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy import select
 
-from app.auth import AdminKey
 from app.core.errors import error_responses
-from app.deps import SessionDep
-from app.http import Page
+from app.http.auth import AdminKey
+from app.http.conventions import Page
+from app.http.dependencies import SessionDep
 from app.keys import service
 from app.keys.models import ApiKey
 from app.keys.schemas import KeyCreate, KeyCreated, KeyRead

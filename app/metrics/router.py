@@ -5,7 +5,8 @@ from fastapi import APIRouter, Path, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_codes
-from app.deps import (
+from app.http.conventions import CSV_CONTENT, resource_etag
+from app.http.dependencies import (
     JSON_ONLY,
     CodesQuery,
     FromQuery,
@@ -15,7 +16,6 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.http import CSV_CONTENT, resource_etag
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList

@@ -4,14 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.auth import WriteKey
 from app.core.errors import ConflictError, error_responses
 from app.dataset.schemas import ScenarioRecord
-from app.deps import SessionDep
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 from app.scenarios import service
 from app.scenarios.router import IdPath
 from app.scenarios.schemas import ScenarioCreate, ScenarioRead, ScenarioWrite
-from app.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 

@@ -47,7 +47,7 @@ def running(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]
             host="127.0.0.1",
             port=port,
             log_level="warning",
-            http="app.server:GuardedHttpToolsProtocol",
+            http="app.http.server:GuardedHttpToolsProtocol",
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=settings.trusted_proxies or [],
             lifespan="off",

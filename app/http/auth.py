@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.db import lock_writers
 from app.core.errors import PermissionDenied, Unauthorized
-from app.deps import SessionDep
+from app.http.dependencies import SessionDep
 from app.keys import service as keys_service
 from app.keys.schemas import Caller
 from app.observability.context import note_key

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from app.compression import identity_etag
 from app.core.errors import ConflictError, PreconditionFailed, ValidationFailed
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue
 from app.dataset.schemas import Dataset, Record
-from app.http import resource_etag
+from app.http.compression import identity_etag
+from app.http.conventions import resource_etag
 
 R = TypeVar("R", bound=Record)
 

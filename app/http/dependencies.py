@@ -15,7 +15,7 @@ from app.core.errors import ValidationFailed
 from app.core.periods import period_bound
 from app.core.schemas import IsoDate
 from app.events.models import EventKind
-from app.http import (
+from app.http.conventions import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Page,
