@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         try:
-            from app import migrate
+            from app.cli import migrate
 
             migrate.upgrade(bundled_url)
             migrate.upgrade(benchmark_url)

@@ -2,7 +2,7 @@ import asyncio
 
 from httpx import ASGITransport, AsyncClient
 
-from app import migrate
+from app.cli import migrate
 from app.core.config import Settings
 from app.core.db import Database
 from app.main import create_app

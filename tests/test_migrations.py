@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import app.models  # noqa: F401
-from app import migrate
+from app.cli import migrate
 from app.core.db import Base, async_url
 
 
