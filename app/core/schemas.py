@@ -13,6 +13,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.core.errors import ValidationFailed
 from app.core.models import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
 from app.core.periods import today
 
@@ -134,8 +135,6 @@ CodeList = Annotated[list[JurisdictionCode], BeforeValidator(_split_codes), Afte
 def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | None:
     """A comma-separated list of jurisdiction codes, uppercased and de-duplicated; a 422 that
     names each malformed code."""
-    from app.core.errors import ValidationFailed
-
     if raw is None:
         return None
     codes = list(
@@ -159,8 +158,6 @@ def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | 
 
 def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
     """A comma-separated list of snake_case keys, lowercased and de-duplicated."""
-    from app.core.errors import ValidationFailed
-
     if raw is None:
         return None
     keys = list(

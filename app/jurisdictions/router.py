@@ -100,12 +100,15 @@ async def list_jurisdictions(
     """
     as_csv = wants_csv(request, format)
     position = decode_cursor(cursor, str)
+    has_feature_id = (
+        None if has_feature is None else await features_service.feature_id_for(session, has_feature)
+    )
     rows = await service.list_jurisdictions(
         session,
         region=region,
         kind=kind,
         q=q,
-        has_feature=has_feature,
+        has_feature_id=has_feature_id,
         after=position[0] if position else None,
         limit=limit,
     )
