@@ -119,19 +119,6 @@ Slug = Annotated[
 _CODE_RE = re.compile(CODE_PATTERN)
 
 
-def _split_codes(value: object) -> object:
-    if isinstance(value, str):
-        return [ascii_fold(part, upper=True) for part in value.split(",") if part.strip(" \t")]
-    return value
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-CodeList = Annotated[list[JurisdictionCode], BeforeValidator(_split_codes), AfterValidator(_unique)]
-
-
 def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | None:
     """A comma-separated list of jurisdiction codes, uppercased and de-duplicated; a 422 that
     names each malformed code."""

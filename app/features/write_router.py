@@ -83,7 +83,7 @@ async def set_jurisdiction_feature(
     )
     records = service.plan_new_interval(current.history, new)
     if records is not None:
-        await apply(request, session, caller.id, feature_values=records)
+        await apply(session, caller.id, feature_values=records)
         response.status_code = 201
         response.headers["Location"] = f"/v1/jurisdictions/{code}/features/{key}"
     stored = await service.get_history(session, code=code, key=key)

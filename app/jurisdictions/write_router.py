@@ -82,7 +82,7 @@ async def patch_jurisdiction(
     for regulator in stored["regulators"]:
         regulator.pop("jurisdiction_code", None)
     record = build_record(JurisdictionRecord, {**stored, **changes})
-    await apply(request, session, caller.id, jurisdictions=[record])
+    await apply(session, caller.id, jurisdictions=[record])
     profile = await service.get_jurisdiction_profile(session, code)
     set_etag(response, profile)
     return profile

@@ -77,7 +77,7 @@ async def upsert_observations(
         )
         for number, o in enumerate(body.observations)
     ]
-    report = await apply(request, session, caller.id, batch="observations", observations=records)
+    report = await apply(session, caller.id, batch="observations", observations=records)
     counts = report.counts.get("observations")
     return BatchResult(
         created=counts.created if counts else 0,

@@ -35,7 +35,6 @@ async def _load(session: Any, scenario_id: str) -> ScenarioRead | None:
 )
 async def create_scenario(
     body: Annotated[ScenarioCreate, Body()],  # type: ignore[valid-type]
-    request: Request,
     response: Response,
     session: SessionDep,
     caller: WriteKey,
@@ -48,7 +47,7 @@ async def create_scenario(
     if await _load(session, record.id) is not None:
         raise ConflictError(f"A scenario with id {record.id!r} already exists.")
     await service.check_scenario(session, record)
-    await apply(request, session, caller.id, scenarios=[record])
+    await apply(session, caller.id, scenarios=[record])
     stored = await service.get_scenario(session, record.id)
     response.headers["Location"] = f"/v1/scenarios/{record.id}"
     set_etag(response, stored)
