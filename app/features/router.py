@@ -4,7 +4,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from app.core.errors import error_responses
-from app.core.periods import today
 from app.core.schemas import Key, parse_codes
 from app.features import service
 from app.features.models import FeatureCategory
@@ -15,7 +14,7 @@ from app.http.conventions import (
 )
 from app.http.dependencies import (
     JSON_ONLY,
-    AsOfQuery,
+    AsOf,
     CodesQuery,
     HistoryQuery,
     Listing,
@@ -91,8 +90,8 @@ async def get_feature(key: KeyPath, response: Response, session: ReadSessionDep)
 async def list_feature_values(
     key: KeyPath,
     session: ReadSessionDep,
+    as_of: AsOf,
     listing: Listing,
-    as_of: AsOfQuery = None,
     history: HistoryQuery = False,
     jurisdictions: CodesQuery = None,
 ) -> FeatureValueList:
@@ -109,7 +108,7 @@ async def list_feature_values(
     rows = await service.list_feature_values(
         session,
         feature_id=feature_id,
-        as_of=None if history else as_of or today(),
+        as_of=None if history else as_of,
         jurisdiction_ids=ids,
         after=position,
         limit=listing.limit,

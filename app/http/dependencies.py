@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings, get_settings
 from app.core.db import get_read_session, get_session
 from app.core.errors import ValidationFailed
-from app.core.periods import period_bound
+from app.core.periods import as_of_or_today, period_bound
 from app.core.schemas import IsoDate
 from app.events.models import EventKind
 from app.http.conventions import (
@@ -58,6 +58,15 @@ AsOfQuery = Annotated[
         "when valid_from <= as_of < valid_to (or valid_to is null)."
     ),
 ]
+
+
+async def get_as_of(as_of: AsOfQuery = None) -> date:
+    """The `as_of` query parameter, defaulted to today: every read's one place for it."""
+    return as_of_or_today(as_of)
+
+
+AsOf = Annotated[date, Depends(get_as_of)]
+
 HistoryQuery = Annotated[
     bool,
     Query(
@@ -138,6 +147,7 @@ __all__ = [
     "MrvQuery",
     "ToQuery",
     "period_range",
+    "AsOf",
     "AsOfQuery",
     "CodesQuery",
     "HistoryQuery",

@@ -4,7 +4,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic_core import to_json
 
 from app.core.errors import ValidationFailed, error_responses
-from app.core.periods import today
 from app.core.schemas import Key, ascii_fold, parse_codes
 from app.http.conventions import (
     CSV_CONTENT,
@@ -18,7 +17,7 @@ from app.http.conventions import (
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
-    AsOfQuery,
+    AsOf,
     CodesQuery,
     CursorQuery,
     FormatQuery,
@@ -99,7 +98,7 @@ async def get_index_scores(
     key: KeyPath,
     request: Request,
     session: ReadSessionDep,
-    as_of: AsOfQuery = None,
+    as_of: AsOf,
     jurisdictions: CodesQuery = None,
     weights: Annotated[
         str | None,
@@ -138,7 +137,7 @@ async def get_index_scores(
         session,
         key=key,
         codes=parse_codes(jurisdictions),
-        as_of=as_of or today(),
+        as_of=as_of,
         weights=parse_weights(weights),
         min_coverage=min_coverage,
     )

@@ -4,7 +4,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.core.errors import error_responses
-from app.core.periods import today
 from app.core.schemas import JurisdictionCode, Key, parse_keys
 from app.events import service as events_service
 from app.events.schemas import EVENT_CSV, EventList
@@ -23,7 +22,7 @@ from app.http.conventions import (
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
-    AsOfQuery,
+    AsOf,
     CursorQuery,
     EventKindQuery,
     FormatQuery,
@@ -155,8 +154,8 @@ async def get_jurisdiction(
 async def list_jurisdiction_features(
     code: CodePath,
     session: ReadSessionDep,
+    as_of: AsOf,
     listing: Listing,
-    as_of: AsOfQuery = None,
     history: HistoryQuery = False,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
 ) -> FeatureValueList:
@@ -167,7 +166,7 @@ async def list_jurisdiction_features(
     rows = await features_service.list_jurisdiction_values(
         session,
         jurisdiction_id=jurisdiction_id,
-        as_of=None if history else as_of or today(),
+        as_of=None if history else as_of,
         category=category,
         after=position,
         limit=listing.limit,

@@ -3,10 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from app.core.errors import error_responses
-from app.core.periods import today
+from app.core.periods import as_of_or_today
 from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
 from app.http.conventions import CSV_CONTENT, resource_etag
-from app.http.dependencies import JSON_ONLY, AsOfQuery, Listing, ReadSessionDep
+from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
 from app.scenarios import service
@@ -51,7 +51,7 @@ async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -
     before and after, the deltas and the components that changed. Overrides are validated
     like writes; nothing is stored. Public, read-only. To keep a scenario, POST it to
     /v1/scenarios."""
-    return await service.evaluate(session, request, today=today())
+    return await service.evaluate(session, request, as_of=as_of_or_today(request.as_of))
 
 
 @router.get(
@@ -113,7 +113,7 @@ async def get_scenario(id: IdPath, response: Response, session: ReadSessionDep) 
 async def get_scenario_evaluation(
     id: IdPath,
     session: ReadSessionDep,
-    as_of: AsOfQuery = None,
+    as_of: AsOf,
     peers: Annotated[
         str,
         Query(
@@ -137,5 +137,4 @@ async def get_scenario_evaluation(
         id,
         as_of=as_of,
         peers=parse_codes(peers, name="peers") or [],
-        today=today(),
     )
