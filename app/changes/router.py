@@ -1,7 +1,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.changes import service
 from app.changes.schemas import ChangeList
@@ -48,7 +48,7 @@ async def list_changes(
     entity: Annotated[
         ChangeEntity | None, Query(description="Only changes of this entity.")
     ] = None,
-) -> ChangeList:
+) -> ChangeList | Response:
     """Every write in order, with its actor and the entity's state before and after. To
     sync, keep the highest `id` you have seen and ask again with `since=<id>`. Changes to API
     keys are listed only to callers with an admin key."""

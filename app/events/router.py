@@ -1,6 +1,6 @@
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import parse_codes
@@ -35,7 +35,7 @@ async def list_events(
     from_: FromQuery = None,
     to: ToQuery = None,
     kind: EventKindQuery = None,
-) -> EventList:
+) -> EventList | Response:
     """Laws enacted and in force, licences, consultations, enforcement, market entries and
     exits, across jurisdictions, in date order."""
     position = listing.position(date, str)

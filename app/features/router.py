@@ -50,7 +50,7 @@ async def list_features(
     session: ReadSessionDep,
     listing: Listing,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-) -> FeatureList:
+) -> FeatureList | Response:
     """The regulatory taxonomy: every feature with its category, value type, allowed values
     (with their scores) and direction, ordered by key."""
     position = listing.position(str)
@@ -94,7 +94,7 @@ async def list_feature_values(
     listing: Listing,
     history: HistoryQuery = False,
     jurisdictions: CodesQuery = None,
-) -> FeatureValueList:
+) -> FeatureValueList | Response:
     """The value of one feature in every jurisdiction (or those listed) in force on `as_of`,
     or its whole history with `history=true`; ordered by jurisdiction code, then valid_from."""
     position = listing.position(str, date)

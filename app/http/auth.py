@@ -1,6 +1,7 @@
 """Who is calling: API keys on `Authorization: Bearer`, scopes, and the public-read switch."""
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -37,7 +38,7 @@ async def get_caller(
     return caller
 
 
-def require_scope(scope: str):
+def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Caller]]:
     """A dependency that needs a key with `scope` (an admin key has every scope)."""
 
     async def dependency(

@@ -18,6 +18,7 @@ from app.core.csv_cells import escape_formula
 from app.core.errors import NotAcceptable, ValidationFailed
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -30,6 +31,9 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page (always present)."
     )
+
+
+P = TypeVar("P", bound=Page[Any])
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
@@ -202,24 +206,27 @@ def csv_response(
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
 
 
+def _json_row(item: BaseModel) -> dict[str, Any]:
+    return item.model_dump(mode="json")
+
+
 def list_response(
     request: Request,
     response: Response,
-    rows: list[Any],
+    rows: list[M],
     *,
     limit: int,
-    key: Callable[[Any], Sequence[Any]],
-    page: type[Page[Any]],
+    key: Callable[[M], Sequence[Any]],
+    page: type[P],
     as_csv: bool,
     columns: Sequence[str],
-    row: Callable[[Any], dict[str, Any]] | None = None,
-) -> Any:
+    row: Callable[[M], dict[str, Any]] = _json_row,
+) -> P | Response:
     """The list envelope (or CSV) of `limit + 1` fetched rows, with the next-page Link."""
     items, cursor = paginate(rows, limit=limit, key=key)
     headers = next_link(request, cursor)
     if as_csv:
-        to_row = row or (lambda item: item.model_dump(mode="json"))
-        return csv_response(columns, (to_row(item) for item in items), headers=headers)
+        return csv_response(columns, (row(item) for item in items), headers=headers)
     response.headers.update(headers)
     return page(items=items, next_cursor=cursor)
 

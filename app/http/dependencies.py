@@ -18,7 +18,8 @@ from app.events.models import EventKind
 from app.http.conventions import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    Page,
+    M,
+    P,
     decode_cursor,
     ensure_json_acceptable,
     list_response,
@@ -177,12 +178,12 @@ class ListRequest:
 
     def respond(
         self,
-        rows: list[Any],
+        rows: list[M],
         *,
-        key: Callable[[Any], Sequence[Any]],
-        page: type[Page[Any]],
+        key: Callable[[M], Sequence[Any]],
+        page: type[P],
         columns: Sequence[str],
-    ) -> Any:
+    ) -> P | Response:
         """The page (or CSV) of `limit + 1` fetched rows, with the next-page Link."""
         return list_response(
             self.request,

@@ -158,7 +158,7 @@ async def list_jurisdiction_features(
     listing: Listing,
     history: HistoryQuery = False,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-) -> FeatureValueList:
+) -> FeatureValueList | Response:
     """The jurisdiction's feature values in force on `as_of` (default today), or its whole
     history with `history=true`; ordered by feature key, then valid_from."""
     position = listing.position(str, date)
@@ -196,7 +196,7 @@ async def list_jurisdiction_observations(
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-) -> ObservationList:
+) -> ObservationList | Response:
     """The jurisdiction's observations of every metric (or those listed), ordered by metric,
     counterpart and period; `mrv=N` keeps the N most recent of each series."""
     position = listing.position(str, str, str, date, str)
@@ -238,7 +238,7 @@ async def list_jurisdiction_events(
     from_: FromQuery = None,
     to: ToQuery = None,
     kind: EventKindQuery = None,
-) -> EventList:
+) -> EventList | Response:
     """The jurisdiction's regulatory events in date order."""
     position = listing.position(date, str)
     start, end = period_range(from_, to)

@@ -38,7 +38,7 @@ METRIC_CSV = ("key", "name", "unit", "frequency", "bilateral", "higher_is_better
 async def list_metrics(
     session: ReadSessionDep,
     listing: Listing,
-) -> MetricList:
+) -> MetricList | Response:
     """Every metric with its unit, frequency and direction, ordered by key."""
     position = listing.position(str)
     rows = await service.list_metrics(
@@ -83,7 +83,7 @@ async def list_metric_observations(
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-) -> ObservationList:
+) -> ObservationList | Response:
     """Observations of one metric across jurisdictions: a panel, one series per jurisdiction
     (and counterpart, for bilateral metrics), ordered by jurisdiction, counterpart and period.
 

@@ -68,7 +68,7 @@ async def list_scenarios(
         JurisdictionCode | None, Query(description="Only scenarios of this jurisdiction.")
     ] = None,
     index: Annotated[Key | None, Query(description="Only scenarios on this index.")] = None,
-) -> ScenarioList:
+) -> ScenarioList | Response:
     """Saved what-if scenarios, ordered by id, with their overrides, rationale and sources.
     A filter naming an unknown jurisdiction or index is a 404."""
     if jurisdiction is not None:

@@ -276,7 +276,7 @@ async def delete_scenario(session: AsyncSession, record: ScenarioRecord, *, acto
     )
 
 
-def _request(record: ScenarioRecord, *, as_of: date) -> ScenarioRequest:
+def _request(record: ScenarioRecord, *, as_of: date | None) -> ScenarioRequest:
     return ScenarioRequest(
         index=record.index,
         jurisdiction=record.jurisdiction,

@@ -30,7 +30,7 @@ async def list_sources(
         str | None,
         Query(min_length=1, max_length=100, description="Search in titles, publishers and ids."),
     ] = None,
-) -> SourceList:
+) -> SourceList | Response:
     """Every source cited by a value, observation or event, ordered by id."""
     position = listing.position(str)
     rows = await service.list_sources(
