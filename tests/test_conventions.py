@@ -584,7 +584,12 @@ class TestResponseCache:
         its row lock in turn), so an answer cached between the two commits is not served
         after the slow one."""
         app, database = self._app(scratch_database)
-        change = {"actor": "t", "entity": "source", "action": "create", "before": None}
+        change: dict[str, Any] = {
+            "actor": "t",
+            "entity": "source",
+            "action": "create",
+            "before": None,
+        }
         try:
             async with (
                 database.sessionmaker() as slow,

@@ -25,6 +25,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     settings = Settings(
         env="test", database_url="postgresql://nobody@127.0.0.1:1/none", connect_timeout_s=2
     )
+    assert settings.database_url is not None
     database = Database.connect(settings, settings.database_url)
     app = create_app(settings, database=database)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:

@@ -138,6 +138,7 @@ class TestGetIndexScores:
         from app.features.models import Feature
 
         regime = await session.scalar(select(Feature).where(Feature.key == "zz_regime"))
+        assert regime is not None
         await create_feature_value(session, twin, regime, "registration")
         body = (
             await client.get(

@@ -69,6 +69,7 @@ async def test_spans_for_the_request_and_its_sql(
         assert response.status_code == 200
         spans = exported.get_finished_spans()
         [server] = [s for s in spans if s.kind.name == "SERVER"]
+        assert server.attributes is not None
         assert server.attributes["http.route"] == "/v1/jurisdictions/{code}"
         sql = [s for s in spans if s.kind.name == "CLIENT" and "SELECT" in s.name]
         assert sql, [s.name for s in spans]
