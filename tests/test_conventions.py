@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.db import Database, get_read_session, get_session
 from app.features import router as features_router
 from app.http import cache as cache_module
-from app.http.conventions import encode_cursor
+from app.http.lists import encode_cursor
 from app.main import create_app
 from tests.factories import (
     create_event,

@@ -7,8 +7,8 @@ from app.changes import service
 from app.changes.schemas import ChangeList
 from app.core.errors import error_responses
 from app.http.auth import get_caller
-from app.http.conventions import CSV_CONTENT
 from app.http.dependencies import Listing, ReadSessionDep
+from app.http.negotiation import CSV_CONTENT
 from app.keys.schemas import Caller
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import JsonRecord
-from app.http.conventions import Page
+from app.http.lists import Page
 
 
 class ChangeRead(BaseModel):

@@ -8,8 +8,8 @@ from app.compare.schemas import Comparison
 from app.core.errors import ValidationFailed, error_responses
 from app.core.schemas import parse_codes, parse_keys
 from app.features.models import FeatureCategory
-from app.http.conventions import CSV_CONTENT, csv_response, wants_csv
 from app.http.dependencies import AsOf, FormatQuery, ReadSessionDep
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 
 router = APIRouter(prefix="/v1/compare", tags=["compare"])
 

@@ -7,8 +7,8 @@ from app.core.schemas import parse_codes
 from app.coverage import service
 from app.coverage.schemas import COVERAGE_CSV, Coverage
 from app.features.models import FeatureCategory
-from app.http.conventions import CSV_CONTENT, csv_response, wants_csv
 from app.http.dependencies import AsOf, CodesQuery, FormatQuery, ReadSessionDep
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 

@@ -6,7 +6,6 @@ from app.core.errors import error_responses
 from app.core.schemas import parse_codes
 from app.events import service
 from app.events.schemas import EVENT_CSV, EventList
-from app.http.conventions import CSV_CONTENT
 from app.http.dependencies import (
     CodesQuery,
     EventKindQuery,
@@ -16,6 +15,7 @@ from app.http.dependencies import (
     ToQuery,
     period_range,
 )
+from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 
 router = APIRouter(prefix="/v1/events", tags=["events"])

@@ -8,10 +8,6 @@ from app.core.schemas import Key, parse_codes
 from app.features import service
 from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
-from app.http.conventions import (
-    CSV_CONTENT,
-    resource_etag,
-)
 from app.http.dependencies import (
     JSON_ONLY,
     AsOf,
@@ -20,6 +16,8 @@ from app.http.dependencies import (
     Listing,
     ReadSessionDep,
 )
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 
 router = APIRouter(prefix="/v1/features", tags=["features"])

@@ -8,7 +8,7 @@ from app.core.periods import today
 from app.core.schemas import CheckedOn, IsoDate, NulFree, Scalar
 from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
-from app.http.conventions import Page
+from app.http.lists import Page
 
 
 class AllowedValueRead(BaseModel):

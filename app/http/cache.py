@@ -21,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.periods import today
-from app.http.conventions import is_api_path
+from app.http.etags import is_api_path
 from app.keys.service import parse_key
 from app.observability import metrics
 from app.observability.context import current_request, note_key

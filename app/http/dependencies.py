@@ -15,16 +15,8 @@ from app.core.errors import ValidationFailed
 from app.core.periods import as_of_or_today, period_bound
 from app.core.schemas import IsoDate
 from app.events.models import EventKind
-from app.http.conventions import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    M,
-    P,
-    decode_cursor,
-    ensure_json_acceptable,
-    list_response,
-    wants_csv,
-)
+from app.http.lists import DEFAULT_LIMIT, MAX_LIMIT, M, P, decode_cursor, list_response
+from app.http.negotiation import ensure_json_acceptable, wants_csv
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an

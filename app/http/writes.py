@@ -13,7 +13,7 @@ from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue
 from app.dataset.schemas import Dataset, Record
 from app.http.compression import identity_etag
-from app.http.conventions import resource_etag
+from app.http.etags import resource_etag
 
 R = TypeVar("R", bound=Record)
 

@@ -5,15 +5,6 @@ from pydantic_core import to_json
 
 from app.core.errors import ValidationFailed, error_responses
 from app.core.schemas import Key, ascii_fold, parse_codes
-from app.http.conventions import (
-    CSV_CONTENT,
-    csv_response,
-    decode_cursor,
-    encode_cursor,
-    next_link,
-    resource_etag,
-    wants_csv,
-)
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -24,6 +15,9 @@ from app.http.dependencies import (
     LimitQuery,
     ReadSessionDep,
 )
+from app.http.etags import resource_etag
+from app.http.lists import decode_cursor, encode_cursor, next_link
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 from app.http.strict_json import parse_number
 from app.indices import service
 from app.indices.schemas import IndexList, IndexRead, IndexScores

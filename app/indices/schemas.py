@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import ScalarOrNull, Score, ScoreOrNull
 from app.dataset.schemas import IndexRecord, body_model
-from app.http.conventions import Page
+from app.http.lists import Page
 from app.indices.models import ComponentKind, Transform
 
 

@@ -10,15 +10,6 @@ from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
 from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
-from app.http.conventions import (
-    CSV_CONTENT,
-    csv_response,
-    decode_cursor,
-    next_link,
-    paginate,
-    resource_etag,
-    wants_csv,
-)
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -35,6 +26,9 @@ from app.http.dependencies import (
     ToQuery,
     period_range,
 )
+from app.http.etags import resource_etag
+from app.http.lists import decode_cursor, next_link, paginate
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 from app.jurisdictions import service
 from app.jurisdictions.models import JurisdictionKind, Region
 from app.jurisdictions.schemas import JurisdictionList, JurisdictionProfile

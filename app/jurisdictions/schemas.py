@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import Bound, Confidence
 from app.dataset.schemas import JurisdictionRecord, body_model, patch_model
-from app.http.conventions import Page
+from app.http.lists import Page
 from app.jurisdictions.models import JurisdictionKind, Region
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.core.errors import error_responses
 from app.http.auth import AdminKey
-from app.http.conventions import Page
 from app.http.dependencies import SessionDep
+from app.http.lists import Page
 from app.keys import service
 from app.keys.models import ApiKey
 from app.keys.schemas import KeyCreate, KeyCreated, KeyRead

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Path, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_codes
-from app.http.conventions import CSV_CONTENT, resource_etag
 from app.http.dependencies import (
     JSON_ONLY,
     CodesQuery,
@@ -16,6 +15,8 @@ from app.http.dependencies import (
     ToQuery,
     period_range,
 )
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList

@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import Bound, Confidence
 from app.dataset.schemas import MetricRecord, ObservationRecord, body_model
-from app.http.conventions import Page
+from app.http.lists import Page
 from app.metrics.models import Frequency
 
 

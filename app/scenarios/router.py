@@ -5,8 +5,9 @@ from fastapi import APIRouter, Path, Query, Response
 from app.core.errors import error_responses
 from app.core.periods import as_of_or_today
 from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
-from app.http.conventions import CSV_CONTENT, resource_etag
 from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
 from app.scenarios import service

@@ -13,7 +13,7 @@ from app.core.schemas import (
     ScoreOrNull,
 )
 from app.dataset.schemas import ScenarioRecord, body_model
-from app.http.conventions import Page
+from app.http.lists import Page
 from app.indices.models import ComponentKind
 from app.scenarios.overrides import Override
 

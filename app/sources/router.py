@@ -4,8 +4,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Slug
-from app.http.conventions import CSV_CONTENT, resource_etag
 from app.http.dependencies import JSON_ONLY, Listing, ReadSessionDep
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.sources import service
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceList, SourceRead
