@@ -5,6 +5,7 @@ import ast
 import asyncio
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -715,3 +716,34 @@ class TestImports:
         # its commands only when run.
         assert "app.cli.migrate" in graph["app.health"]
         assert graph["app.cli"] == set()
+
+
+def _readme_layout() -> str:
+    readme = (Path(app.__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\napp/\n")
+    return readme[start : readme.index("```", start + 3)]
+
+
+class TestLayout:
+    def test_the_readme_names_every_package_and_shared_module(self) -> None:
+        root = Path(app.__file__).parent
+        layout = _readme_layout()
+        names = [
+            f"{path.name}/" if path.is_dir() else path.name
+            for path in root.iterdir()
+            if (path.is_dir() and (path / "__init__.py").exists())
+            or (path.suffix == ".py" and path.name != "__init__.py")
+        ]
+        names += [
+            path.name
+            for package in ("core", "http", "cli")
+            for path in (root / package).glob("*.py")
+            if path.name not in ("__init__.py", "__main__.py")
+        ]
+        assert [name for name in names if not re.search(rf"(?<![\w/]){name}", layout)] == []
+
+    def test_every_module_the_readme_names_exists(self) -> None:
+        root = Path(app.__file__).parent
+        for name in re.findall(r"[\w/]+\.py", _readme_layout()):
+            found = (root / name).exists() if "/" in name else any(root.rglob(name))
+            assert found, name
