@@ -5,10 +5,10 @@ from fastapi import APIRouter, Response
 from app.core.errors import error_responses
 from app.core.schemas import parse_codes
 from app.events import service
+from app.events.dependencies import EventKindQuery
 from app.events.schemas import EVENT_CSV, EventList
 from app.http.dependencies import (
     CodesQuery,
-    EventKindQuery,
     FromQuery,
     Listing,
     ReadSessionDep,

@@ -14,7 +14,6 @@ from app.core.db import get_read_session, get_session
 from app.core.errors import ValidationFailed
 from app.core.periods import as_of_or_today, period_bound
 from app.core.schemas import IsoDate
-from app.events.models import EventKind
 from app.http.lists import DEFAULT_LIMIT, MAX_LIMIT, M, P, decode_cursor, list_response
 from app.http.negotiation import ensure_json_acceptable, wants_csv
 
@@ -124,10 +123,6 @@ def period_range(from_: str | None, to: str | None) -> tuple[date | None, date |
     return start, finish
 
 
-EventKindQuery = Annotated[
-    list[EventKind] | None, Query(description="Only these kinds (repeatable).")
-]
-
 # For endpoints that only produce JSON: a 406 when Accept rules it out.
 JSON_ONLY = Depends(ensure_json_acceptable)
 
@@ -135,7 +130,6 @@ __all__ = [
     "ListRequest",
     "Listing",
     "JSON_ONLY",
-    "EventKindQuery",
     "FromQuery",
     "MrvQuery",
     "ToQuery",

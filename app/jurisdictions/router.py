@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.core.errors import error_responses
 from app.core.schemas import JurisdictionCode, Key, parse_keys
 from app.events import service as events_service
+from app.events.dependencies import EventKindQuery
 from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
 from app.features.models import FeatureCategory
@@ -15,7 +16,6 @@ from app.http.dependencies import (
     JSON_ONLY,
     AsOf,
     CursorQuery,
-    EventKindQuery,
     FormatQuery,
     FromQuery,
     HistoryQuery,
