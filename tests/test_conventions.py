@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import app
 from app.changes.service import record_change
+from app.core import periods
 from app.core.config import Settings
 from app.core.db import Database, get_read_session, get_session
-from app.features import router as features_router
 from app.http import cache as cache_module
 from app.http.lists import encode_cursor
 from app.main import create_app
@@ -566,12 +566,12 @@ class TestResponseCache:
             async with AsyncClient(
                 transport=ASGITransport(app=app), base_url="http://test"
             ) as client:
-                # The day turns for the whole process: the router's default as_of and the
-                # cache's key alike.
-                for module in (features_router, cache_module):
+                # The day turns for the whole process: the default as_of (app.core.periods,
+                # the one place it is resolved) and the cache's key alike.
+                for module in (periods, cache_module):
                     monkeypatch.setattr(module, "today", lambda: date(2029, 12, 31))
                 before = await client.get(url)
-                for module in (features_router, cache_module):
+                for module in (periods, cache_module):
                     monkeypatch.setattr(module, "today", lambda: date(2030, 1, 1))
                 after = await client.get(url)
         finally:
