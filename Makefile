@@ -42,7 +42,7 @@ test: $(VENV)/.installed-dev  ## run the whole suite (embedded PostgreSQL unless
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/mypy app
+	$(BIN)/mypy app tests
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format app tests migrations bench

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.changes import service as changes_service
-from app.deps import JSON_ONLY, ReadSessionDep
-from app.errors import error_responses
+from app.core.errors import error_responses
+from app.http.dependencies import JSON_ONLY, ReadSessionDep
 
 router = APIRouter(tags=["discovery"])
 

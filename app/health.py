@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.errors import error_responses, is_database_down, problem_response
-from app.migrate import current_revision, head_revision
+from app.cli.migrate import current_revision, head_revision
+from app.core.errors import error_responses, is_database_down, problem_response
 
 router = APIRouter(tags=["health"])
 

@@ -8,25 +8,33 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app import api_index, health
-from app.auth import READ_ACCESS
-from app.cache import ResponseCacheMiddleware
 from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
-from app.compression import GZipMiddleware, HeadMiddleware
-from app.conditional import ConditionalGetMiddleware
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
 from app.coverage.router import router as coverage_router
-from app.csv_paths import CsvPathMiddleware
-from app.db import Database
-from app.deps import no_nul_in_query
-from app.docs import install_docs
-from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
 from app.explorer import router as explorer
 from app.exports.router import router as exports_router
 from app.features.router import router as features_router
 from app.features.write_router import router as features_writes
+from app.http.auth import READ_ACCESS
+from app.http.cache import ResponseCacheMiddleware
+from app.http.compression import GZipMiddleware, HeadMiddleware
+from app.http.conditional import ConditionalGetMiddleware
+from app.http.csv_paths import CsvPathMiddleware
+from app.http.dependencies import no_nul_in_query
+from app.http.docs import install_docs
+from app.http.openapi import build_openapi
+from app.http.protection import (
+    BodyLimitMiddleware,
+    EncodedSlashMiddleware,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
+from app.http.strict_json import StrictJSONMiddleware
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
 from app.indices.write_router import router as indices_writes
@@ -38,18 +46,10 @@ from app.metrics.write_router import router as metrics_writes
 from app.observability import metrics as observed_metrics
 from app.observability.requests import observe
 from app.observability.tracing import setup_tracing, trace_engines
-from app.openapi import build_openapi
-from app.protection import (
-    BodyLimitMiddleware,
-    EncodedSlashMiddleware,
-    RateLimitMiddleware,
-    SecurityHeadersMiddleware,
-)
 from app.scenarios.router import router as scenarios_router
 from app.scenarios.write_router import router as scenarios_writes
 from app.sources.router import router as sources_router
 from app.sources.write_router import router as sources_writes
-from app.strict_json import StrictJSONMiddleware
 
 READ_ROUTERS = (
     jurisdictions_router,

@@ -1,7 +1,7 @@
 """Every domain's ORM models, imported in one place for Alembic and the tests."""
 
 from app.changes.models import Change, DataVersion
-from app.db import Base
+from app.core.db import Base
 from app.events.models import Event, EventSource
 from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.indices.models import CompositeIndex, IndexComponent

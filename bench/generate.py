@@ -104,7 +104,7 @@ def bench_database(url: str | None, data_dir: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    from app.embedded import embedded_database
+    from app.cli.embedded import embedded_database
 
     with contextlib.ExitStack() as stack:
         with warnings.catch_warnings():
@@ -257,7 +257,7 @@ def ensure_dataset(
     (drop it first with `force`), migrate it, and load the data unless already there."""
     started = time.perf_counter()
     asyncio.run(_create_database(url, recreate=force))
-    from app import migrate
+    from app.cli import migrate
 
     migrate.upgrade(url)
     marker, counts, size = asyncio.run(_read_state(url))

@@ -22,9 +22,9 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.db import Database
 from app.dataset import loader
-from app.db import Database
 from app.keys import service as keys_service
 from app.main import create_app
 from bench.generate import (
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         try:
-            from app import migrate
+            from app.cli import migrate
 
             migrate.upgrade(bundled_url)
             migrate.upgrade(benchmark_url)

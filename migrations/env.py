@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
-from app.config import get_settings
-from app.db import Base, async_url
+from app.core.config import get_settings
+from app.core.db import Base, async_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

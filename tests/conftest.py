@@ -20,10 +20,10 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import migrate
-from app.config import Settings
+from app.cli import migrate
+from app.core.config import Settings
+from app.core.db import Database, create_engine, get_read_session, get_session
 from app.dataset import loader
-from app.db import Database, create_engine, get_read_session, get_session
 from app.main import create_app
 
 TEMPLATE = "juriscope_test_template"
@@ -53,7 +53,7 @@ def server_url() -> Iterator[str]:
     if external:
         yield external
         return
-    from app.embedded import embedded_database
+    from app.cli.embedded import embedded_database
 
     with (
         tempfile.TemporaryDirectory(prefix="juriscope-test-") as data_dir,

@@ -1,7 +1,8 @@
 """Plain async factories: each creates one row (flushed, not committed) and returns it."""
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,11 +14,13 @@ from app.jurisdictions.models import Jurisdiction, Regulator
 from app.metrics.models import Metric, Observation, ObservationSource
 from app.sources.models import Source
 
+R = TypeVar("R")
+
 # The day test values were "checked" against their sources (fixed, so bodies compare).
 CHECKED_ON = date(2026, 1, 15)
 
 
-async def _add(session: AsyncSession, row: Any) -> Any:
+async def _add(session: AsyncSession, row: R) -> R:
     session.add(row)
     await session.flush()
     return row
@@ -128,7 +131,7 @@ async def create_feature_value(
     *,
     valid_from: date = date(2020, 1, 1),
     valid_to: date | None = None,
-    sources: list[Source] = (),
+    sources: Sequence[Source] = (),
     confidence: str = "verified",
     checked_on: date = CHECKED_ON,
     note: str | None = None,
@@ -182,12 +185,12 @@ async def create_observation(
     value: float,
     *,
     counterpart: Jurisdiction | None = None,
-    sources: list[Source] = (),
+    sources: Sequence[Source] = (),
     confidence: str = "verified",
     checked_on: date = CHECKED_ON,
     note: str | None = None,
 ) -> Observation:
-    from app.periods import parse_period
+    from app.core.periods import parse_period
 
     start, end = parse_period(period)
     row = await _add(
@@ -218,7 +221,7 @@ async def create_event(
     event_date: date = date(2023, 6, 1),
     kind: str = "law_effective",
     title: str = "Event",
-    sources: list[Source] = (),
+    sources: Sequence[Source] = (),
 ) -> Event:
     row = await _add(
         session,

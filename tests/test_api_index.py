@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.changes.service import record_change
-from app.config import Settings
+from app.core.config import Settings
 from tests.keys.helpers import bearer, build_app, settings_for
 from tests.test_conventions import CACHE_CONTROL, assert_not_modified
 from tests.test_errors import assert_problem

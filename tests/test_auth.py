@@ -7,7 +7,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
 from app.keys import service as keys_service
 from app.keys.schemas import KeyCreated
 from tests.dataset.sample import sample

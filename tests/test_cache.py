@@ -3,10 +3,10 @@
 import pytest
 from httpx import ASGITransport, AsyncClient
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.db import Database
 from app.dataset import loader
 from app.dataset.io import dataset_from_mapping
-from app.db import Database
 from app.keys import service as keys_service
 from app.main import create_app
 from tests.dataset.sample import sample

@@ -17,10 +17,10 @@ import psutil
 import pytest
 from sqlalchemy.engine import make_url
 
-from app import migrate
+from app.cli import migrate
+from app.cli.embedded import embedded_database, server_pid
 from app.dataset import loader
 from app.dataset.schemas import ENTITY_FILES
-from app.embedded import embedded_database, server_pid
 from tests.dataset.sample import sample
 
 pytestmark = pytest.mark.slow

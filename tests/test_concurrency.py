@@ -14,10 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.db import Database, async_url
 from app.dataset import loader
 from app.dataset.io import dataset_from_mapping
-from app.db import Database, async_url
 from app.main import create_app
 from tests.dataset.sample import sample
 from tests.keys.helpers import bearer, changes_since, commit_api_key

@@ -1,24 +1,28 @@
 """HTTP conventions shared by every read endpoint: ETag/304, Cache-Control, gzip, CSV, 406,
 cursors and limits."""
 
+import ast
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import cache as cache_module
+import app
 from app.changes.service import record_change
-from app.config import Settings
-from app.db import Database, get_read_session, get_session
-from app.features import router as features_router
-from app.http import encode_cursor
+from app.core import periods
+from app.core.config import Settings
+from app.core.db import Database, get_read_session, get_session
+from app.http import cache as cache_module
+from app.http.lists import encode_cursor
 from app.main import create_app
 from tests.factories import (
     create_event,
@@ -562,12 +566,12 @@ class TestResponseCache:
             async with AsyncClient(
                 transport=ASGITransport(app=app), base_url="http://test"
             ) as client:
-                # The day turns for the whole process: the router's default as_of and the
-                # cache's key alike.
-                for module in (features_router, cache_module):
+                # The day turns for the whole process: the default as_of (app.core.periods,
+                # the one place it is resolved) and the cache's key alike.
+                for module in (periods, cache_module):
                     monkeypatch.setattr(module, "today", lambda: date(2029, 12, 31))
                 before = await client.get(url)
-                for module in (features_router, cache_module):
+                for module in (periods, cache_module):
                     monkeypatch.setattr(module, "today", lambda: date(2030, 1, 1))
                 after = await client.get(url)
         finally:
@@ -581,7 +585,12 @@ class TestResponseCache:
         its row lock in turn), so an answer cached between the two commits is not served
         after the slow one."""
         app, database = self._app(scratch_database)
-        change = {"actor": "t", "entity": "source", "action": "create", "before": None}
+        change: dict[str, Any] = {
+            "actor": "t",
+            "entity": "source",
+            "action": "create",
+            "before": None,
+        }
         try:
             async with (
                 database.sessionmaker() as slow,
@@ -604,3 +613,137 @@ class TestResponseCache:
         assert before.json()["items"] == []
         assert [item["id"] for item in middle.json()["items"]] == [first]
         assert [item["id"] for item in after.json()["items"]] == [first, second]
+
+
+def _module_imports(tree: ast.Module, module: str, is_package: bool) -> Iterator[str]:
+    """The `app` modules a module imports when it is imported: its top-level import
+    statements (inside `if`/`try` too, but not under `if TYPE_CHECKING:`), never the imports
+    inside functions."""
+
+    def walk(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+        for statement in body:
+            if isinstance(statement, ast.If):
+                if ast.unparse(statement.test) not in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                    yield from walk(statement.body)
+                yield from walk(statement.orelse)
+            elif isinstance(statement, ast.Try):
+                for block in (statement.body, statement.orelse, statement.finalbody):
+                    yield from walk(block)
+                for handler in statement.handlers:
+                    yield from walk(handler.body)
+            else:
+                yield statement
+
+    package = module if is_package else module.rpartition(".")[0]
+    for statement in walk(tree.body):
+        if isinstance(statement, ast.Import):
+            yield from (alias.name for alias in statement.names)
+        elif isinstance(statement, ast.ImportFrom):
+            base = statement.module or ""
+            if statement.level:
+                parent = package.rsplit(".", statement.level - 1)[0]
+                base = f"{parent}.{base}" if base else parent
+            yield base
+            # `from app.x import y` imports the module app.x.y when there is one.
+            yield from (f"{base}.{alias.name}" for alias in statement.names)
+
+
+def app_import_graph() -> dict[str, set[str]]:
+    """Module name -> the `app` modules it imports at module level (see _module_imports)."""
+    root = Path(app.__file__).parent
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        files[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    graph: dict[str, set[str]] = {}
+    for module, (path, is_package) in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[module] = {
+            name
+            for name in _module_imports(tree, module, is_package)
+            if name in files and name != module
+        }
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in sorted(graph[module]):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+class TestImports:
+    def test_no_module_imports_one_that_imports_it_back(self) -> None:
+        assert import_cycles(app_import_graph()) == []
+
+    def test_the_cycle_check_finds_a_cycle(self) -> None:
+        graph = {"app.a": {"app.b"}, "app.b": {"app.c"}, "app.c": {"app.a"}, "app.d": {"app.a"}}
+        assert import_cycles(graph) == [["app.a", "app.b", "app.c"]]
+
+    def test_the_graph_counts_module_level_imports_only(self) -> None:
+        graph = app_import_graph()
+        # app.health imports the migrations runner at module level; the command line loads
+        # its commands only when run.
+        assert "app.cli.migrate" in graph["app.health"]
+        assert graph["app.cli"] == set()
+
+
+def _readme_layout() -> str:
+    readme = (Path(app.__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\napp/\n")
+    return readme[start : readme.index("```", start + 3)]
+
+
+class TestLayout:
+    def test_the_readme_names_every_package_and_shared_module(self) -> None:
+        root = Path(app.__file__).parent
+        layout = _readme_layout()
+        names = [
+            f"{path.name}/" if path.is_dir() else path.name
+            for path in root.iterdir()
+            if (path.is_dir() and (path / "__init__.py").exists())
+            or (path.suffix == ".py" and path.name != "__init__.py")
+        ]
+        names += [
+            path.name
+            for package in ("core", "http", "cli")
+            for path in (root / package).glob("*.py")
+            if path.name not in ("__init__.py", "__main__.py")
+        ]
+        assert [name for name in names if not re.search(rf"(?<![\w/]){name}", layout)] == []
+
+    def test_every_module_the_readme_names_exists(self) -> None:
+        root = Path(app.__file__).parent
+        for name in re.findall(r"[\w/]+\.py", _readme_layout()):
+            found = (root / name).exists() if "/" in name else any(root.rglob(name))
+            assert found, name

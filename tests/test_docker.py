@@ -54,7 +54,7 @@ def test_juriscope_as_the_first_word_runs_that_command() -> None:
 def test_production_settings_refuse_the_embedded_database() -> None:
     from pydantic import ValidationError
 
-    from app.config import Settings
+    from app.core.config import Settings
 
     with pytest.raises(ValidationError, match="DATABASE_URL must be set"):
         Settings(env="production", database_url=None)

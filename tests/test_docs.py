@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 from httpx import AsyncClient
 
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.core.db import Database
 from app.main import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")

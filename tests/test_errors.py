@@ -1,12 +1,14 @@
 """Every error path answers RFC 9457 problem+json, never a stack trace."""
 
-from httpx import AsyncClient
+from typing import Any
+
+from httpx import AsyncClient, Response
 
 
-def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def assert_problem(response: Response, status: int) -> dict[str, Any]:
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert {"type", "title", "status", "detail", "instance"} <= body.keys()
     return body

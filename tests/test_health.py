@@ -2,9 +2,9 @@ import asyncio
 
 from httpx import ASGITransport, AsyncClient
 
-from app import migrate
-from app.config import Settings
-from app.db import Database
+from app.cli import migrate
+from app.core.config import Settings
+from app.core.db import Database
 from app.main import create_app
 
 
@@ -25,6 +25,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     settings = Settings(
         env="test", database_url="postgresql://nobody@127.0.0.1:1/none", connect_timeout_s=2
     )
+    assert settings.database_url is not None
     database = Database.connect(settings, settings.database_url)
     app = create_app(settings, database=database)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:

@@ -10,7 +10,7 @@ from app.keys import service
 async def test_secret_with_underscores_authenticates(
     session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service.secrets, "token_urlsafe", lambda n: "a_b__c_")
+    monkeypatch.setattr("app.keys.service.secrets.token_urlsafe", lambda _: "a_b__c_")
     created = await service.create_key(session, name="t", scopes=["write"], actor="t")
     assert created.key.endswith("_a_b__c_")
     caller = await service.authenticate(session, created.key)

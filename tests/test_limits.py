@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.core.db import Database
 from app.main import create_app
 from tests.dataset.sample import sample
 from tests.keys.helpers import (

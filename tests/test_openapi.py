@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.factories import create_feature, create_jurisdiction, vacate_region
 

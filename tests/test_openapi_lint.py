@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 PROJECT = Path(__file__).parent / "clients" / "ts"

@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from httpx import ASGITransport, AsyncClient
 
-from app import migrate
-from app.config import Settings
+from app.cli import migrate
+from app.cli.embedded import embedded_database
+from app.core.config import Settings
+from app.core.db import Database
 from app.dataset import loader
 from app.dataset.io import dataset_from_mapping
-from app.db import Database
-from app.embedded import embedded_database
 from app.keys import service as keys_service
 from app.main import create_app
 from tests.dataset.sample import sample

@@ -33,15 +33,16 @@ import pytest
 import schemathesis
 from httpx import AsyncClient
 from schemathesis import GenerationMode
+from schemathesis.checks import CheckFunction
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.db import Database, async_url
 from app.dataset import loader
-from app.db import Database, async_url
 from app.main import create_app
 from tests.keys.helpers import commit_api_key
 from tests.test_errors import assert_problem
@@ -125,7 +126,7 @@ def _load_schema() -> Any:
 schema = _load_schema()
 
 
-def _is_public_read(case: schemathesis.Case) -> bool:
+def _is_public_read(case: schemathesis.Case[Any]) -> bool:
     return case.method == "GET" or case.path == "/v1/scenarios/evaluate"
 
 
@@ -136,7 +137,8 @@ def _known(failure: Failure) -> bool:
 
 
 @pytest.mark.usefixtures("connected")
-@schema.parametrize()
+# schemathesis does not annotate the decorator that parametrize() returns.
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @hypothesis.settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
@@ -144,8 +146,8 @@ def _known(failure: Failure) -> bool:
     database=None,
     suppress_health_check=list(hypothesis.HealthCheck),
 )
-def test_api(case: schemathesis.Case, admin_key: str) -> None:
-    excluded = [positive_data_acceptance]
+def test_api(case: schemathesis.Case[Any], admin_key: str) -> None:
+    excluded: list[CheckFunction] = [positive_data_acceptance]
     if _is_public_read(case):
         excluded.append(ignored_auth)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.test_cli import _env, _free_port, _wait_ready
 

@@ -5,7 +5,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, T
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.core.db import Base
 
 
 class Change(Base):

@@ -1,14 +1,14 @@
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
-from app.auth import get_caller
 from app.changes import service
 from app.changes.schemas import ChangeList
-from app.deps import Listing, ReadSessionDep
-from app.errors import error_responses
-from app.http import CSV_CONTENT
+from app.core.errors import error_responses
+from app.http.auth import get_caller
+from app.http.dependencies import Listing, ReadSessionDep
+from app.http.negotiation import CSV_CONTENT
 from app.keys.schemas import Caller
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
@@ -48,7 +48,7 @@ async def list_changes(
     entity: Annotated[
         ChangeEntity | None, Query(description="Only changes of this entity.")
     ] = None,
-) -> ChangeList:
+) -> ChangeList | Response:
     """Every write in order, with its actor and the entity's state before and after. To
     sync, keep the highest `id` you have seen and ask again with `since=<id>`. Changes to API
     keys are listed only to callers with an admin key."""

@@ -2,8 +2,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.http import Page
-from app.schemas_common import JsonRecord
+from app.core.schemas import JsonRecord
+from app.http.lists import Page
 
 
 class ChangeRead(BaseModel):

@@ -5,12 +5,11 @@ from pydantic_core import to_json
 
 from app.compare import service
 from app.compare.schemas import Comparison
-from app.deps import AsOfQuery, FormatQuery, ReadSessionDep
-from app.errors import ValidationFailed, error_responses
+from app.core.errors import ValidationFailed, error_responses
+from app.core.schemas import parse_codes, parse_keys
 from app.features.models import FeatureCategory
-from app.http import CSV_CONTENT, csv_response, wants_csv
-from app.periods import today
-from app.schemas_common import parse_codes, parse_keys
+from app.http.dependencies import AsOf, FormatQuery, ReadSessionDep
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 
 router = APIRouter(prefix="/v1/compare", tags=["compare"])
 
@@ -27,6 +26,7 @@ MIN_CODES, MAX_CODES = 2, 50
 async def compare_jurisdictions(
     request: Request,
     session: ReadSessionDep,
+    as_of: AsOf,
     jurisdictions: Annotated[
         str,
         Query(
@@ -50,7 +50,6 @@ async def compare_jurisdictions(
             "with data for the compared set).",
         ),
     ] = None,
-    as_of: AsOfQuery = None,
     format: FormatQuery = None,
 ) -> Response:
     """The comparison matrix: every feature in force on `as_of` and each metric's latest
@@ -105,7 +104,7 @@ async def compare_jurisdictions(
         features=parse_keys(features, name="features"),
         categories=category_list,
         metrics=parse_keys(metrics, name="metrics"),
-        as_of=as_of or today(),
+        as_of=as_of,
     )
     if as_csv:
         return csv_response(["kind", "key", "name", "unit", *codes], _csv_rows(result))

@@ -2,9 +2,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.models import Bound, Confidence
+from app.core.schemas import Scalar, ScoreOrNull
 from app.features.models import FeatureCategory, ValueType
-from app.models_common import Bound, Confidence
-from app.schemas_common import Scalar, ScoreOrNull
 
 
 class JurisdictionRef(BaseModel):

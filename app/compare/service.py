@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFoundError, ValidationFailed
+from app.core.errors import NotFoundError, ValidationFailed
+from app.core.models import Confidence
+from app.core.schemas import round_score
 from app.features.rules import NUMERIC_TYPES, value_score
-from app.models_common import Confidence
-from app.schemas_common import round_score
 from app.scoring.transforms import Component, ComponentSpec, normalize
 
 # One statement: the jurisdictions, the features in scope with the values in force on :as_of,

@@ -2,14 +2,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from app.core.errors import error_responses
+from app.core.schemas import parse_codes
 from app.coverage import service
 from app.coverage.schemas import COVERAGE_CSV, Coverage
-from app.deps import AsOfQuery, CodesQuery, FormatQuery, ReadSessionDep
-from app.errors import error_responses
 from app.features.models import FeatureCategory
-from app.http import CSV_CONTENT, csv_response, wants_csv
-from app.periods import today
-from app.schemas_common import parse_codes
+from app.http.dependencies import AsOf, CodesQuery, FormatQuery, ReadSessionDep
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
@@ -24,9 +23,9 @@ router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 async def get_coverage(
     request: Request,
     session: ReadSessionDep,
+    as_of: AsOf,
     jurisdictions: CodesQuery = None,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-    as_of: AsOfQuery = None,
     format: FormatQuery = None,
 ) -> Any:
     """The fill matrix before you compare: for each jurisdiction and category, how many
@@ -36,7 +35,7 @@ async def get_coverage(
     was found. Unpaginated (a row per jurisdiction and category)."""
     data = await service.coverage(
         session,
-        as_of=as_of or today(),
+        as_of=as_of,
         codes=parse_codes(jurisdictions),
         category=category.value if category else None,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from app.csv_cells import escape_formula, unescape_formula
+from app.core.csv_cells import escape_formula, unescape_formula
 from app.dataset.schemas import ENTITY_FILES, Dataset, JurisdictionRecord, RegulatorRecord
 
 

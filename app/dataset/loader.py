@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from app.changes import service as changes_service
 from app.changes.models import Change
+from app.core.db import async_url, lock_writers
 from app.dataset.io import DatasetInvalid, Issue, read_path
 from app.dataset.schemas import (
     ENTITY_FILES,
@@ -35,7 +36,6 @@ from app.dataset.schemas import (
     SourceRecord,
 )
 from app.dataset.validate import Known, fv_key, obs_key, validate_dataset
-from app.db import async_url, lock_writers
 from app.events.models import Event, EventSource
 from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.indices.models import CompositeIndex, IndexComponent

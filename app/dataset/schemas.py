@@ -22,16 +22,16 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.models import Bound, Confidence
+from app.core.periods import parse_period, today
+from app.core.schemas import CheckedOn, IsoDate, JurisdictionCode, Key, NulFree, Number, Slug
 from app.events.models import EventKind
 from app.features.models import FeatureCategory, ValueType
 from app.features.rules import DIRECTED_TYPES
 from app.indices.models import ComponentKind, Transform
 from app.jurisdictions.models import JurisdictionKind, Region, Remit
 from app.metrics.models import Frequency
-from app.models_common import Bound, Confidence
-from app.periods import parse_period, today
 from app.scenarios.overrides import Override
-from app.schemas_common import CheckedOn, IsoDate, JurisdictionCode, Key, NulFree, Number, Slug
 from app.sources.models import SourceKind
 
 Text = Annotated[

@@ -4,8 +4,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import SLUG_PATTERN, CreatedAt, in_check
+from app.core.db import Base
+from app.core.models import SLUG_PATTERN, CreatedAt, in_check
 
 
 class EventKind(StrEnum):

@@ -1,22 +1,22 @@
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from app.deps import (
+from app.core.errors import error_responses
+from app.core.schemas import parse_codes
+from app.events import service
+from app.events.dependencies import EventKindQuery
+from app.events.schemas import EVENT_CSV, EventList
+from app.http.dependencies import (
     CodesQuery,
-    EventKindQuery,
     FromQuery,
     Listing,
     ReadSessionDep,
     ToQuery,
     period_range,
 )
-from app.errors import error_responses
-from app.events import service
-from app.events.schemas import EVENT_CSV, EventList
-from app.http import CSV_CONTENT
+from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
-from app.schemas_common import parse_codes
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -35,7 +35,7 @@ async def list_events(
     from_: FromQuery = None,
     to: ToQuery = None,
     kind: EventKindQuery = None,
-) -> EventList:
+) -> EventList | Response:
     """Laws enacted and in force, licences, consultations, enforcement, market entries and
     exits, across jurisdictions, in date order."""
     position = listing.position(date, str)

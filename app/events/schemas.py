@@ -3,7 +3,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from app.events.models import EventKind
-from app.http import Page
+from app.http.lists import Page
 
 
 class EventRead(BaseModel):

@@ -1,16 +1,16 @@
 """Writes to the timeline (scope `write`)."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from app.auth import WriteKey
+from app.core.errors import ConflictError, error_responses
 from app.dataset.schemas import EventRecord
-from app.deps import SessionDep
-from app.errors import ConflictError, error_responses
 from app.events import service
 from app.events.models import Event
 from app.events.schemas import EventRead
-from app.writes import apply
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -25,7 +25,6 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 )
 async def create_event(
     body: EventRecord,
-    request: Request,
     response: Response,
     session: SessionDep,
     caller: WriteKey,
@@ -34,6 +33,6 @@ async def create_event(
     market entry or exit...) with its sources. 409 if the id is taken."""
     if await session.scalar(select(Event.id).where(Event.slug == body.id)) is not None:
         raise ConflictError(f"An event with id {body.id!r} already exists.")
-    await apply(request, session, caller.id, events=[body])
+    await apply(session, caller.id, events=[body])
     response.headers["Location"] = f"/v1/events?jurisdictions={body.jurisdiction_code}"
     return await service.get_event(session, body.id)

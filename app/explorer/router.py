@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from app.compression import identity_etag
+from app.http.compression import identity_etag
 
 STATIC_DIR = Path(__file__).parent / "static"
 ASSETS_PATH = "/explorer"
@@ -31,7 +31,7 @@ EXPLORER_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-C
 
 class ExplorerAssets(StaticFiles):
     """The explorer's files with its security policy. A gzip representation's ETag (see
-    app.compression) revalidates like the identity one."""
+    app.http.compression) revalidates like the identity one."""
 
     def file_response(
         self,

@@ -3,11 +3,11 @@
 from fastapi import APIRouter, Request, Response
 
 from app.changes import service as changes_service
+from app.core.errors import NotAcceptable, error_responses
 from app.dataset import loader
 from app.dataset.datapackage import package_files, zipped
-from app.deps import ReadSessionDep
-from app.errors import NotAcceptable, error_responses
-from app.http import negotiate
+from app.http.dependencies import ReadSessionDep
+from app.http.negotiation import negotiate
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
 

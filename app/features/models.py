@@ -15,8 +15,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import KEY_PATTERN, CheckedOn, Confidence, CreatedAt, UpdatedAt, in_check
+from app.core.db import Base
+from app.core.models import KEY_PATTERN, CheckedOn, Confidence, CreatedAt, UpdatedAt, in_check
 
 
 class FeatureCategory(StrEnum):

@@ -3,25 +3,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.deps import (
+from app.core.errors import error_responses
+from app.core.schemas import Key, parse_codes
+from app.features import service
+from app.features.models import FeatureCategory
+from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
+from app.http.dependencies import (
     JSON_ONLY,
-    AsOfQuery,
+    AsOf,
     CodesQuery,
     HistoryQuery,
     Listing,
     ReadSessionDep,
 )
-from app.errors import error_responses
-from app.features import service
-from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
-from app.http import (
-    CSV_CONTENT,
-    resource_etag,
-)
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
-from app.periods import today
-from app.schemas_common import Key, parse_codes
 
 router = APIRouter(prefix="/v1/features", tags=["features"])
 
@@ -51,7 +48,7 @@ async def list_features(
     session: ReadSessionDep,
     listing: Listing,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-) -> FeatureList:
+) -> FeatureList | Response:
     """The regulatory taxonomy: every feature with its category, value type, allowed values
     (with their scores) and direction, ordered by key."""
     position = listing.position(str)
@@ -91,11 +88,11 @@ async def get_feature(key: KeyPath, response: Response, session: ReadSessionDep)
 async def list_feature_values(
     key: KeyPath,
     session: ReadSessionDep,
+    as_of: AsOf,
     listing: Listing,
-    as_of: AsOfQuery = None,
     history: HistoryQuery = False,
     jurisdictions: CodesQuery = None,
-) -> FeatureValueList:
+) -> FeatureValueList | Response:
     """The value of one feature in every jurisdiction (or those listed) in force on `as_of`,
     or its whole history with `history=true`; ordered by jurisdiction code, then valid_from."""
     position = listing.position(str, date)
@@ -109,7 +106,7 @@ async def list_feature_values(
     rows = await service.list_feature_values(
         session,
         feature_id=feature_id,
-        as_of=None if history else as_of or today(),
+        as_of=None if history else as_of,
         jurisdiction_ids=ids,
         after=position,
         limit=listing.limit,

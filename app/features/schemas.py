@@ -3,12 +3,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.models import Confidence
+from app.core.periods import today
+from app.core.schemas import CheckedOn, IsoDate, NulFree, Scalar
 from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
-from app.http import Page
-from app.models_common import Confidence
-from app.periods import today
-from app.schemas_common import CheckedOn, IsoDate, NulFree, Scalar
+from app.http.lists import Page
 
 
 class AllowedValueRead(BaseModel):

@@ -8,13 +8,14 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app import periods
+from app.core import periods
+from app.core.errors import ConflictError, NotFoundError
 from app.dataset.schemas import FeatureValueRecord
-from app.errors import NotFoundError
 from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.features.rules import value_score
 from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueRead
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.service import JurisdictionNotFound
 from app.sources.models import Source
 
 
@@ -205,8 +206,6 @@ async def get_history(session: AsyncSession, *, code: str, key: str) -> FeatureV
             )
         ).one()
         if known[0] is None:
-            from app.jurisdictions.service import JurisdictionNotFound
-
             raise JurisdictionNotFound(code)
         if known[1] is None:
             raise FeatureNotFound(key)
@@ -244,8 +243,6 @@ def plan_new_interval(
     """The records to write for `new`: the interval in force on its valid_from closed on
     that day, then `new`. None when `new` is already stored exactly. ConflictError when it
     would rewrite history or overlap a later interval."""
-    from app.errors import ConflictError
-
     same_start = next((v for v in history if v.valid_from == new.valid_from), None)
     if same_start is not None:
         if as_record(same_start) == new:

@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Request, Response
 
-from app.auth import WriteKey
+from app.core.errors import error_responses
+from app.core.schemas import JurisdictionCode, Key
 from app.dataset.schemas import FeatureRecord, FeatureValueRecord
-from app.deps import SessionDep
-from app.errors import error_responses
 from app.features import service
 from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueWrite, FeatureWrite
-from app.schemas_common import JurisdictionCode, Key
-from app.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 
 router = APIRouter(tags=["features"])
 
@@ -83,7 +83,7 @@ async def set_jurisdiction_feature(
     )
     records = service.plan_new_interval(current.history, new)
     if records is not None:
-        await apply(request, session, caller.id, feature_values=records)
+        await apply(session, caller.id, feature_values=records)
         response.status_code = 201
         response.headers["Location"] = f"/v1/jurisdictions/{code}/features/{key}"
     stored = await service.get_history(session, code=code, key=key)

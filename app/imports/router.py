@@ -5,13 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from app import strict_json
-from app.auth import AdminKey
+from app.core.errors import BadRequest, ValidationFailed, error_responses
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue, dataset_from_mapping, rows_from_csv
 from app.dataset.schemas import ENTITY_FILES
-from app.deps import SessionDep
-from app.errors import BadRequest, ValidationFailed, error_responses
+from app.http import strict_json
+from app.http.auth import AdminKey
+from app.http.dependencies import SessionDep
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 

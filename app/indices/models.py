@@ -3,8 +3,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Double, ForeignKey, Identity, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import KEY_PATTERN, CreatedAt, UpdatedAt, in_check
+from app.core.db import Base
+from app.core.models import KEY_PATTERN, CreatedAt, UpdatedAt, in_check
 
 
 class ComponentKind(StrEnum):

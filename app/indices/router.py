@@ -3,33 +3,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic_core import to_json
 
-from app.deps import (
+from app.core.errors import ValidationFailed, error_responses
+from app.core.schemas import Key, ascii_fold, parse_codes
+from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
-    AsOfQuery,
+    AsOf,
     CodesQuery,
     CursorQuery,
     FormatQuery,
     LimitQuery,
     ReadSessionDep,
 )
-from app.errors import ValidationFailed, error_responses
-from app.http import (
-    CSV_CONTENT,
-    csv_response,
-    decode_cursor,
-    encode_cursor,
-    next_link,
-    resource_etag,
-    wants_csv,
-)
+from app.http.etags import resource_etag
+from app.http.lists import decode_cursor, encode_cursor, next_link
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
+from app.http.strict_json import parse_number
 from app.indices import service
 from app.indices.schemas import IndexList, IndexRead, IndexScores
 from app.indices.scoring import score_response
-from app.periods import today
-from app.schemas_common import Key, ascii_fold, parse_codes
 from app.scoring.engine import DEFAULT_MIN_COVERAGE
-from app.strict_json import parse_number
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])
 
@@ -99,7 +92,7 @@ async def get_index_scores(
     key: KeyPath,
     request: Request,
     session: ReadSessionDep,
-    as_of: AsOfQuery = None,
+    as_of: AsOf,
     jurisdictions: CodesQuery = None,
     weights: Annotated[
         str | None,
@@ -139,7 +132,7 @@ async def get_index_scores(
         session,
         key=key,
         codes=parse_codes(jurisdictions),
-        as_of=as_of or today(),
+        as_of=as_of,
         weights=parse_weights(weights),
         min_coverage=min_coverage,
     )

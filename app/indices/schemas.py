@@ -2,10 +2,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import ScalarOrNull, Score, ScoreOrNull
 from app.dataset.schemas import IndexRecord, body_model
-from app.http import Page
+from app.http.lists import Page
 from app.indices.models import ComponentKind, Transform
-from app.schemas_common import ScalarOrNull, Score, ScoreOrNull
 
 
 class ComponentRead(BaseModel):

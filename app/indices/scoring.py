@@ -5,10 +5,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
+from app.core.schemas import round_score
 from app.indices import service
 from app.indices.schemas import ComponentStats, ComponentUsed
-from app.schemas_common import round_score
 from app.scoring.engine import IndexResult, JurisdictionScore, ScoringError, score_index
 
 

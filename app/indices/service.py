@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFoundError
+from app.core.errors import NotFoundError
 from app.indices.schemas import ComponentRead, IndexRead
 from app.scoring.transforms import Component, ComponentSpec, RawValue, scorable
 

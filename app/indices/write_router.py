@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.auth import WriteKey
+from app.core.errors import error_responses
 from app.dataset.schemas import IndexRecord
-from app.deps import SessionDep
-from app.errors import error_responses
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import fields_of, put_resource
 from app.indices import service
 from app.indices.router import KeyPath
 from app.indices.schemas import IndexRead, IndexWrite
-from app.writes import fields_of, put_resource
 
 router = APIRouter(prefix="/v1/indices", tags=["indices"])
 

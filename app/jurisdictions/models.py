@@ -5,8 +5,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, String, Tex
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import CODE_PATTERN, SLUG_PATTERN, CreatedAt, UpdatedAt, in_check
+from app.core.db import Base
+from app.core.models import CODE_PATTERN, SLUG_PATTERN, CreatedAt, UpdatedAt, in_check
 
 
 class JurisdictionKind(StrEnum):

@@ -3,12 +3,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.deps import (
+from app.core.errors import error_responses
+from app.core.schemas import JurisdictionCode, Key, parse_keys
+from app.events import service as events_service
+from app.events.dependencies import EventKindQuery
+from app.events.schemas import EVENT_CSV, EventList
+from app.features import service as features_service
+from app.features.models import FeatureCategory
+from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
+from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
-    AsOfQuery,
+    AsOf,
     CursorQuery,
-    EventKindQuery,
     FormatQuery,
     FromQuery,
     HistoryQuery,
@@ -19,28 +26,14 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.errors import error_responses
-from app.events import service as events_service
-from app.events.schemas import EVENT_CSV, EventList
-from app.features import service as features_service
-from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
-from app.http import (
-    CSV_CONTENT,
-    csv_response,
-    decode_cursor,
-    next_link,
-    paginate,
-    resource_etag,
-    wants_csv,
-)
+from app.http.etags import resource_etag
+from app.http.lists import decode_cursor, next_link, paginate
+from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 from app.jurisdictions import service
 from app.jurisdictions.models import JurisdictionKind, Region
 from app.jurisdictions.schemas import JurisdictionList, JurisdictionProfile
 from app.metrics import service as metrics_service
 from app.metrics.schemas import OBSERVATION_CSV, ObservationList
-from app.periods import today
-from app.schemas_common import JurisdictionCode, Key, parse_keys
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
 
@@ -100,12 +93,15 @@ async def list_jurisdictions(
     """
     as_csv = wants_csv(request, format)
     position = decode_cursor(cursor, str)
+    has_feature_id = (
+        None if has_feature is None else await features_service.feature_id_for(session, has_feature)
+    )
     rows = await service.list_jurisdictions(
         session,
         region=region,
         kind=kind,
         q=q,
-        has_feature=has_feature,
+        has_feature_id=has_feature_id,
         after=position[0] if position else None,
         limit=limit,
     )
@@ -152,11 +148,11 @@ async def get_jurisdiction(
 async def list_jurisdiction_features(
     code: CodePath,
     session: ReadSessionDep,
+    as_of: AsOf,
     listing: Listing,
-    as_of: AsOfQuery = None,
     history: HistoryQuery = False,
     category: Annotated[FeatureCategory | None, Query(description="Only this category.")] = None,
-) -> FeatureValueList:
+) -> FeatureValueList | Response:
     """The jurisdiction's feature values in force on `as_of` (default today), or its whole
     history with `history=true`; ordered by feature key, then valid_from."""
     position = listing.position(str, date)
@@ -164,7 +160,7 @@ async def list_jurisdiction_features(
     rows = await features_service.list_jurisdiction_values(
         session,
         jurisdiction_id=jurisdiction_id,
-        as_of=None if history else as_of or today(),
+        as_of=None if history else as_of,
         category=category,
         after=position,
         limit=listing.limit,
@@ -194,7 +190,7 @@ async def list_jurisdiction_observations(
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-) -> ObservationList:
+) -> ObservationList | Response:
     """The jurisdiction's observations of every metric (or those listed), ordered by metric,
     counterpart and period; `mrv=N` keeps the N most recent of each series."""
     position = listing.position(str, str, str, date, str)
@@ -236,7 +232,7 @@ async def list_jurisdiction_events(
     from_: FromQuery = None,
     to: ToQuery = None,
     kind: EventKindQuery = None,
-) -> EventList:
+) -> EventList | Response:
     """The jurisdiction's regulatory events in date order."""
     position = listing.position(date, str)
     start, end = period_range(from_, to)

@@ -3,10 +3,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.models import Bound, Confidence
 from app.dataset.schemas import JurisdictionRecord, body_model, patch_model
-from app.http import Page
+from app.http.lists import Page
 from app.jurisdictions.models import JurisdictionKind, Region
-from app.models_common import Bound, Confidence
 
 
 class RegulatorRead(BaseModel):

@@ -8,12 +8,11 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.errors import NotFoundError
-from app.features import service as features_service
+from app.core.errors import NotFoundError
+from app.core.periods import today
 from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
-from app.periods import today
 
 Parent = aliased(Jurisdiction, name="parent")
 
@@ -79,12 +78,12 @@ async def list_jurisdictions(
     region: str | None = None,
     kind: str | None = None,
     q: str | None = None,
-    has_feature: str | None = None,
-    as_of: date | None = None,
+    has_feature_id: int | None = None,
     after: str | None = None,
     limit: int = 50,
 ) -> list[JurisdictionRead]:
-    """Jurisdictions matching the filters, by code, after the cursor; `limit + 1` rows."""
+    """Jurisdictions matching the filters, by code, after the cursor; `limit + 1` rows.
+    `has_feature_id`: only those with a value of that feature in force today (not `false`)."""
     stmt = (
         select(*_jurisdiction_columns())
         .outerjoin(Parent, Parent.id == Jurisdiction.parent_id)
@@ -105,14 +104,13 @@ async def list_jurisdictions(
                 func.word_similarity(needle, Jurisdiction.name) >= 0.65,
             )
         )
-    if has_feature is not None:
-        feature_id = await features_service.feature_id_for(session, has_feature)
+    if has_feature_id is not None:
         stmt = stmt.where(
             select(FeatureValue.id)
             .where(
                 FeatureValue.jurisdiction_id == Jurisdiction.id,
-                FeatureValue.feature_id == feature_id,
-                in_force(as_of or today()),
+                FeatureValue.feature_id == has_feature_id,
+                in_force(today()),
                 FeatureValue.value != func.to_jsonb(False),
             )
             .exists()

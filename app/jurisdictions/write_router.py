@@ -6,18 +6,18 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import aliased
 
-from app.auth import WriteKey
 from app.changes import service as changes_service
+from app.core.errors import ConflictError, PermissionDenied, error_responses
 from app.dataset.loader import Scope, entity_key, read_database
 from app.dataset.schemas import JurisdictionRecord
-from app.deps import SessionDep
-from app.errors import ConflictError, PermissionDenied, error_responses
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 from app.jurisdictions import service
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.router import CodePath
 from app.jurisdictions.schemas import JurisdictionPatch, JurisdictionProfile, JurisdictionWrite
 from app.metrics.models import Observation
-from app.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
 
@@ -82,7 +82,7 @@ async def patch_jurisdiction(
     for regulator in stored["regulators"]:
         regulator.pop("jurisdiction_code", None)
     record = build_record(JurisdictionRecord, {**stored, **changes})
-    await apply(request, session, caller.id, jurisdictions=[record])
+    await apply(session, caller.id, jurisdictions=[record])
     profile = await service.get_jurisdiction_profile(session, code)
     set_etag(response, profile)
     return profile

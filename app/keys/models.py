@@ -4,8 +4,8 @@ from sqlalchemy import CheckConstraint, DateTime, Identity, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import CreatedAt
+from app.core.db import Base
+from app.core.models import CreatedAt
 
 
 class ApiKey(Base):

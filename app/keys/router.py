@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy import select
 
-from app.auth import AdminKey
-from app.deps import SessionDep
-from app.errors import error_responses
-from app.http import Page
+from app.core.errors import error_responses
+from app.http.auth import AdminKey
+from app.http.dependencies import SessionDep
+from app.http.lists import Page
 from app.keys import service
 from app.keys.models import ApiKey
 from app.keys.schemas import KeyCreate, KeyCreated, KeyRead

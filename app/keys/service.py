@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
-from app.errors import NotFoundError
+from app.core.errors import NotFoundError
 from app.keys.models import ApiKey
 from app.keys.schemas import Caller, KeyCreated, KeyRead
 

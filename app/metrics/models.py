@@ -13,8 +13,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import (
+from app.core.db import Base
+from app.core.models import (
     KEY_PATTERN,
     Bound,
     CheckedOn,

@@ -3,7 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from app.deps import (
+from app.core.errors import error_responses
+from app.core.schemas import Key, parse_codes
+from app.http.dependencies import (
     JSON_ONLY,
     CodesQuery,
     FromQuery,
@@ -13,12 +15,11 @@ from app.deps import (
     ToQuery,
     period_range,
 )
-from app.errors import error_responses
-from app.http import CSV_CONTENT, resource_etag
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
-from app.schemas_common import Key, parse_codes
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
@@ -38,7 +39,7 @@ METRIC_CSV = ("key", "name", "unit", "frequency", "bilateral", "higher_is_better
 async def list_metrics(
     session: ReadSessionDep,
     listing: Listing,
-) -> MetricList:
+) -> MetricList | Response:
     """Every metric with its unit, frequency and direction, ordered by key."""
     position = listing.position(str)
     rows = await service.list_metrics(
@@ -83,7 +84,7 @@ async def list_metric_observations(
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-) -> ObservationList:
+) -> ObservationList | Response:
     """Observations of one metric across jurisdictions: a panel, one series per jurisdiction
     (and counterpart, for bilateral metrics), ordered by jurisdiction, counterpart and period.
 

@@ -2,10 +2,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.models import Bound, Confidence
 from app.dataset.schemas import MetricRecord, ObservationRecord, body_model
-from app.http import Page
+from app.http.lists import Page
 from app.metrics.models import Frequency
-from app.models_common import Bound, Confidence
 
 
 class MetricRead(BaseModel):

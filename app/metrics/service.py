@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.errors import NotFoundError
+from app.core.errors import NotFoundError
 from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric, Observation, ObservationSource
 from app.metrics.schemas import MetricRead, ObservationRead

@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Request, Response
 
-from app.auth import WriteKey
+from app.core.errors import error_responses
+from app.core.schemas import Key
 from app.dataset.schemas import MetricRecord, ObservationRecord
-from app.deps import SessionDep
-from app.errors import error_responses
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource
 from app.metrics import service
 from app.metrics.schemas import BatchResult, MetricRead, MetricWrite, ObservationBatch
-from app.schemas_common import Key
-from app.writes import apply, build_record, check_if_match, fields_of, put_resource
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
@@ -77,7 +77,7 @@ async def upsert_observations(
         )
         for number, o in enumerate(body.observations)
     ]
-    report = await apply(request, session, caller.id, batch="observations", observations=records)
+    report = await apply(session, caller.id, batch="observations", observations=records)
     counts = report.counts.get("observations")
     return BatchResult(
         created=counts.created if counts else 0,

@@ -47,7 +47,9 @@ def text_formatter() -> logging.Formatter:
     return logging.Formatter(TEXT_FORMAT)
 
 
-def log_config(log_format: str = "text", level: str = "info", *, access: bool = True) -> dict:
+def log_config(
+    log_format: str = "text", level: str = "info", *, access: bool = True
+) -> dict[str, Any]:
     """A `logging.config.dictConfig` dictionary (also uvicorn's `log_config`): one handler on
     stderr for every logger; `access=False` keeps only the failed requests' events."""
     json_lines = log_format == "json"

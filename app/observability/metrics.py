@@ -29,7 +29,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
-from app.errors import Unauthorized
+from app.core.errors import Unauthorized
 
 LABELS = ("method", "route", "status")
 
@@ -151,7 +151,8 @@ def forget_dead_workers() -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            multiprocess.mark_process_dead(pid, directory)
+            # prometheus_client leaves its multiprocess helpers unannotated.
+            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
         except PermissionError:
             pass
 
@@ -160,7 +161,8 @@ def leave() -> None:
     """A worker that stops: its live gauges stop counting."""
     directory = multiprocess_dir()
     if directory is not None:
-        multiprocess.mark_process_dead(os.getpid(), directory)
+        # prometheus_client leaves its multiprocess helpers unannotated.
+        multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
 
 
 def exposition(data_version: int | None) -> bytes:
@@ -168,7 +170,8 @@ def exposition(data_version: int | None) -> bytes:
     directory = multiprocess_dir()
     if directory is not None:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=directory)
+        # Unannotated in prometheus_client, like mark_process_dead.
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.core.config import Settings
 
 log = logging.getLogger("juriscope.tracing")
 NOT_TRACED = "/healthz,/readyz,/metrics"

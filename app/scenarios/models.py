@@ -4,8 +4,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models_common import SLUG_PATTERN, CreatedAt, UpdatedAt
+from app.core.db import Base
+from app.core.models import SLUG_PATTERN, CreatedAt, UpdatedAt
 
 MAX_OVERRIDES = 200
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.schemas import Key, ScalarOrNull
 from app.features.rules import check_value
-from app.schemas_common import Key, ScalarOrNull
 
 
 class Override(BaseModel):

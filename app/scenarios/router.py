@@ -2,12 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.deps import JSON_ONLY, AsOfQuery, Listing, ReadSessionDep
-from app.errors import error_responses
-from app.http import CSV_CONTENT, resource_etag
+from app.core.errors import error_responses
+from app.core.periods import as_of_or_today
+from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
+from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
-from app.periods import today
 from app.scenarios import service
 from app.scenarios.schemas import (
     ScenarioEvaluation,
@@ -16,7 +18,6 @@ from app.scenarios.schemas import (
     ScenarioRequest,
     ScenarioResult,
 )
-from app.schemas_common import JurisdictionCode, Key, Slug, parse_codes
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -51,7 +52,7 @@ async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -
     before and after, the deltas and the components that changed. Overrides are validated
     like writes; nothing is stored. Public, read-only. To keep a scenario, POST it to
     /v1/scenarios."""
-    return await service.evaluate(session, request, today=today())
+    return await service.evaluate(session, request, as_of=as_of_or_today(request.as_of))
 
 
 @router.get(
@@ -68,7 +69,7 @@ async def list_scenarios(
         JurisdictionCode | None, Query(description="Only scenarios of this jurisdiction.")
     ] = None,
     index: Annotated[Key | None, Query(description="Only scenarios on this index.")] = None,
-) -> ScenarioList:
+) -> ScenarioList | Response:
     """Saved what-if scenarios, ordered by id, with their overrides, rationale and sources.
     A filter naming an unknown jurisdiction or index is a 404."""
     if jurisdiction is not None:
@@ -113,7 +114,7 @@ async def get_scenario(id: IdPath, response: Response, session: ReadSessionDep) 
 async def get_scenario_evaluation(
     id: IdPath,
     session: ReadSessionDep,
-    as_of: AsOfQuery = None,
+    as_of: AsOf,
     peers: Annotated[
         str,
         Query(
@@ -137,5 +138,4 @@ async def get_scenario_evaluation(
         id,
         as_of=as_of,
         peers=parse_codes(peers, name="peers") or [],
-        today=today(),
     )

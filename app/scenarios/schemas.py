@@ -3,11 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.dataset.schemas import ScenarioRecord, body_model
-from app.http import Page
-from app.indices.models import ComponentKind
-from app.scenarios.overrides import Override
-from app.schemas_common import (
+from app.core.schemas import (
     IsoDate,
     JurisdictionCode,
     Key,
@@ -16,6 +12,10 @@ from app.schemas_common import (
     Score,
     ScoreOrNull,
 )
+from app.dataset.schemas import ScenarioRecord, body_model
+from app.http.lists import Page
+from app.indices.models import ComponentKind
+from app.scenarios.overrides import Override
 from app.scoring.engine import DEFAULT_MIN_COVERAGE
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
+from app.core.errors import ConflictError, NotFoundError, ValidationFailed
 from app.dataset.loader import Scope, read_database
 from app.dataset.schemas import ScenarioRecord
-from app.errors import ConflictError, NotFoundError, ValidationFailed
 from app.features.models import Feature
 from app.indices import service as indices_service
 from app.indices.models import CompositeIndex
@@ -119,14 +119,15 @@ def standing(score: JurisdictionScore) -> Standing:
 
 
 async def evaluate(
-    session: AsyncSession, request: ScenarioRequest, *, today: date
+    session: AsyncSession, request: ScenarioRequest, *, as_of: date
 ) -> ScenarioResult:
-    """Baseline and scenario standing of the request's jurisdiction on its index."""
-    return (await evaluate_fully(session, request, today=today)).result
+    """Baseline and scenario standing of the request's jurisdiction on its index, on the
+    data in force on `as_of` (the request's, resolved by the caller)."""
+    return (await evaluate_fully(session, request, as_of=as_of)).result
 
 
 async def evaluate_fully(
-    session: AsyncSession, request: ScenarioRequest, *, today: date
+    session: AsyncSession, request: ScenarioRequest, *, as_of: date
 ) -> Evaluation:
     """evaluate(), with the standing of every jurisdiction of the compared set."""
     checked = await check_request(session, request)
@@ -143,7 +144,6 @@ async def evaluate_fully(
                 }
             ],
         )
-    as_of = request.as_of or today
     names, raw = await indices_service.raw_values(session, specs, codes=codes, as_of=as_of)
     if request.jurisdiction not in names:
         raise NotFoundError(f"No jurisdiction with code {request.jurisdiction!r}.")
@@ -290,16 +290,15 @@ async def evaluate_scenario(
     session: AsyncSession,
     scenario_id: str,
     *,
-    as_of: date | None,
+    as_of: date,
     peers: list[str],
-    today: date,
 ) -> ScenarioEvaluation:
     """A saved scenario evaluated on the data in force on `as_of` over every jurisdiction,
     with `peers` side by side; 404 for an unknown scenario or peer, 409 when the stored
     scenario no longer fits the taxonomy or the index."""
     record = await get_scenario_record(session, scenario_id)
     try:
-        evaluation = await evaluate_fully(session, _request(record, as_of=as_of), today=today)
+        evaluation = await evaluate_fully(session, _request(record, as_of=as_of), as_of=as_of)
     except ValidationFailed as error:
         raise ConflictError(
             f"Scenario {scenario_id!r} no longer fits the stored data ({error.detail}); "

@@ -4,14 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.auth import WriteKey
+from app.core.errors import ConflictError, error_responses
 from app.dataset.schemas import ScenarioRecord
-from app.deps import SessionDep
-from app.errors import ConflictError, error_responses
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 from app.scenarios import service
 from app.scenarios.router import IdPath
 from app.scenarios.schemas import ScenarioCreate, ScenarioRead, ScenarioWrite
-from app.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -35,7 +35,6 @@ async def _load(session: Any, scenario_id: str) -> ScenarioRead | None:
 )
 async def create_scenario(
     body: Annotated[ScenarioCreate, Body()],  # type: ignore[valid-type]
-    request: Request,
     response: Response,
     session: SessionDep,
     caller: WriteKey,
@@ -48,7 +47,7 @@ async def create_scenario(
     if await _load(session, record.id) is not None:
         raise ConflictError(f"A scenario with id {record.id!r} already exists.")
     await service.check_scenario(session, record)
-    await apply(request, session, caller.id, scenarios=[record])
+    await apply(session, caller.id, scenarios=[record])
     stored = await service.get_scenario(session, record.id)
     response.headers["Location"] = f"/v1/scenarios/{record.id}"
     set_etag(response, stored)

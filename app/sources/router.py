@@ -2,10 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.deps import JSON_ONLY, Listing, ReadSessionDep
-from app.errors import error_responses
-from app.http import CSV_CONTENT, resource_etag
-from app.schemas_common import Slug
+from app.core.errors import error_responses
+from app.core.schemas import Slug
+from app.http.dependencies import JSON_ONLY, Listing, ReadSessionDep
+from app.http.etags import resource_etag
+from app.http.negotiation import CSV_CONTENT
 from app.sources import service
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceList, SourceRead
@@ -30,7 +31,7 @@ async def list_sources(
         str | None,
         Query(min_length=1, max_length=100, description="Search in titles, publishers and ids."),
     ] = None,
-) -> SourceList:
+) -> SourceList | Response:
     """Every source cited by a value, observation or event, ordered by id."""
     position = listing.position(str)
     rows = await service.list_sources(

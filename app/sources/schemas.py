@@ -3,7 +3,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.dataset.schemas import SourceRecord, body_model
-from app.http import Page
+from app.http.lists import Page
 from app.sources.models import SourceKind
 
 

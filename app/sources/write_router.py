@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Request, Response
 
-from app.auth import WriteKey
+from app.core.errors import error_responses
+from app.core.schemas import Slug
 from app.dataset.schemas import SourceRecord
-from app.deps import SessionDep
-from app.errors import error_responses
-from app.schemas_common import Slug
+from app.http.auth import WriteKey
+from app.http.dependencies import SessionDep
+from app.http.writes import fields_of, put_resource
 from app.sources import service
 from app.sources.schemas import SourceRead, SourceWrite
-from app.writes import fields_of, put_resource
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 

@@ -4,6 +4,7 @@ ones and unknowns, with confidence counts; JSON and CSV."""
 import csv
 import io
 from datetime import date
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
@@ -30,8 +31,9 @@ async def world(session: AsyncSession) -> None:
     )
 
 
-def _privacy(body: dict, code: str) -> dict:  # type: ignore[type-arg]
+def _privacy(body: dict[str, Any], code: str) -> dict[str, Any]:
     [cell] = [i for i in body["items"] if i["code"] == code and i["category"] == "privacy"]
+    assert isinstance(cell, dict)
     return cell
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.changes.models import Change
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, dataset_from_mapping, read_path, write_dataset
-from app.dataset.schemas import Dataset
+from app.dataset.schemas import Dataset, FeatureValueRecord, ObservationRecord
 from app.dataset.validate import Known, validate_dataset
 from tests.dataset.sample import sample
 
@@ -80,8 +80,16 @@ class TestBundledDataset:
     def test_every_value_and_observation_says_when_it_was_checked(self) -> None:
         dataset = loader.bundled_dataset()
         sources = {s.id: s for s in dataset.sources}
-        for record in [*dataset.feature_values, *dataset.observations]:
-            read = [sources[i].accessed_on for i in record.source_ids if sources[i].accessed_on]
+        records: list[FeatureValueRecord | ObservationRecord] = [
+            *dataset.feature_values,
+            *dataset.observations,
+        ]
+        for record in records:
+            read = [
+                accessed
+                for i in record.source_ids
+                if (accessed := sources[i].accessed_on) is not None
+            ]
             # Checked no earlier than the first reading of a source it cites.
             assert read and record.checked_on >= min(read), record
 
@@ -172,6 +180,7 @@ class TestImport:
         regime = await session.scalar(
             select(Change.after).where(Change.id > before, Change.entity_key == "QA:qq_regime")
         )
+        assert regime is not None
         assert [(v["value"], v["valid_from"], v["valid_to"]) for v in regime] == [
             ("none", "2015-01-01", "2021-06-01"),
             ("licence", "2021-06-01", None),
@@ -318,7 +327,7 @@ class TestRoundTrip:
 async def _count(url: str, table: str) -> int:
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from app.db import async_url
+    from app.core.db import async_url
 
     engine = create_async_engine(async_url(url))
     async with engine.connect() as connection:

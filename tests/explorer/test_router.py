@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from httpx import AsyncClient
 
-from app.config import Settings
+from app.core.config import Settings
 from app.explorer.router import CONTENT_SECURITY_POLICY, STATIC_DIR
+from app.http.protection import SECURITY_HEADERS
 from app.main import create_app
-from app.protection import SECURITY_HEADERS
 
 ROOT = Path(__file__).parents[2]
 ASSETS = {

@@ -22,7 +22,11 @@ from tests.test_errors import assert_problem
 
 URL = "/v1/indices/zz_index/scores"
 # min_coverage 0.5: ZC, half known, is ranked in the hand computations below.
-BASE = {"jurisdictions": "XA,ZB,ZC", "as_of": "2025-01-01", "min_coverage": 0.5}
+BASE: dict[str, str | float] = {
+    "jurisdictions": "XA,ZB,ZC",
+    "as_of": "2025-01-01",
+    "min_coverage": 0.5,
+}
 
 
 def _ranking(body: dict) -> list[tuple]:  # type: ignore[type-arg]
@@ -142,6 +146,7 @@ class TestGetIndexScores:
         from app.features.models import Feature
 
         regime = await session.scalar(select(Feature).where(Feature.key == "zz_regime"))
+        assert regime is not None
         await create_feature_value(session, twin, regime, "registration")
         body = (
             await client.get(

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from app.changes.models import Change
-from app.config import Settings
-from app.db import Database, async_url, get_read_session, get_session
+from app.core.config import Settings
+from app.core.db import Database, async_url, get_read_session, get_session
 from app.keys import service as keys_service
 from app.keys.schemas import KeyCreated
 from app.main import create_app

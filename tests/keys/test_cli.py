@@ -12,9 +12,9 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.engine import make_url
 
-from app.config import Settings
-from app.db import Database
-from app.embedded import embedded_database
+from app.cli.embedded import embedded_database
+from app.core.config import Settings
+from app.core.db import Database
 from app.main import create_app
 from tests.keys.helpers import KEY_PATTERN, bearer
 from tests.test_cli import juriscope

@@ -4,7 +4,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.periods import parse_period
+from app.core.periods import parse_period
 from tests.factories import create_jurisdiction, create_metric, create_observation, create_source
 from tests.test_conventions import assert_not_modified, csv_rows, walk_pages
 from tests.test_errors import assert_problem

@@ -50,7 +50,7 @@ async def world(session: AsyncSession) -> None:
     await create_metric(session, "zz_flow", unit="percent", bilateral=True)
 
 
-def obs(code: str, period: str, value: float, **fields: Any) -> dict[str, Any]:
+def obs(code: str, period: str, value: object, **fields: Any) -> dict[str, Any]:
     return {
         "jurisdiction_code": code,
         "period": period,

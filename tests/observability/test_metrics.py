@@ -7,8 +7,8 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.config import Settings
-from app.db import Database, create_engine
+from app.core.config import Settings
+from app.core.db import Database, create_engine
 from app.main import create_app
 from tests.keys.helpers import build_app, settings_for
 from tests.observability.conftest import CapturedLog, delta, parse_samples, sample, scrape

@@ -7,8 +7,8 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.core.db import Database
 from app.main import create_app
 from app.observability import tracing
 from tests.keys.helpers import build_app
@@ -69,6 +69,7 @@ async def test_spans_for_the_request_and_its_sql(
         assert response.status_code == 200
         spans = exported.get_finished_spans()
         [server] = [s for s in spans if s.kind.name == "SERVER"]
+        assert server.attributes is not None
         assert server.attributes["http.route"] == "/v1/jurisdictions/{code}"
         sql = [s for s in spans if s.kind.name == "CLIENT" and "SELECT" in s.name]
         assert sql, [s.name for s in spans]

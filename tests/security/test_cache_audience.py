@@ -70,7 +70,7 @@ async def test_links_are_absolute_on_the_configured_public_url(world: World, ser
 
 async def test_the_cache_is_bounded_in_bytes(world: World, serve: Serve) -> None:
     async with serve(response_cache_bytes=2_000) as client:
-        app = client._transport.app  # type: ignore[attr-defined]
+        app = client._transport.app
         for limit in range(1, 30):
             assert (await client.get(f"/v1/sources?limit={limit}")).status_code == 200
         cache = app.middleware_stack

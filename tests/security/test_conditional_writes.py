@@ -3,6 +3,7 @@ issue 20 finding 5): of N writers sending the same current ETag exactly one wins
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ def _strip(record: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 # (path, the body of the n-th writer): each writer changes the resource differently.
-ENTITIES = {
+ENTITIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     "jurisdiction": (
         "/v1/jurisdictions/QB",
         lambda n: {**_strip(SAMPLE["jurisdictions"][2], "code"), "name": f"Writer {n}"},

@@ -4,18 +4,21 @@
 import csv
 import io
 import json
+from typing import Any
 
 import pytest
+from httpx import Response
 
 from tests.security.conftest import Serve, World, bearer
 
 SCORES = "/v1/indices/qq_index/scores"
 
 
-def _problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _problem(response: Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @pytest.mark.parametrize(
@@ -249,17 +252,18 @@ async def test_keys_are_never_stored_by_caches(world: World, serve: Serve) -> No
 async def test_readyz_reads_the_migrations_once_and_answers_from_memory(
     world: World, serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import health
+    from app.cli import migrate
 
     calls = 0
-    real = health.head_revision
+    real = migrate.head_revision
 
     def counting() -> str | None:
         nonlocal calls
         calls += 1
         return real()
 
-    monkeypatch.setattr(health, "head_revision", counting)
+    # app.health calls the name it imported from the migrations runner.
+    monkeypatch.setattr("app.health.head_revision", counting)
     async with serve() as client:
         for _ in range(50):
             assert (await client.get("/readyz")).status_code == 200

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from app.config import get_settings
-from app.db import Database
+from app.core.config import get_settings
+from app.core.db import Database
 from app.main import create_app
 from tests.security.conftest import World
 
@@ -47,7 +47,7 @@ def running(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]
             host="127.0.0.1",
             port=port,
             log_level="warning",
-            http="app.server:GuardedHttpToolsProtocol",
+            http="app.http.server:GuardedHttpToolsProtocol",
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=settings.trusted_proxies or [],
             lifespan="off",

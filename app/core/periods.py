@@ -4,7 +4,6 @@ import calendar
 import re
 from datetime import UTC, date, datetime
 
-PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4]|-[0-9]{2}(-[0-9]{2})?)?$"
 _PERIOD = re.compile(r"^([0-9]{4})(?:-Q([1-4])|-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
@@ -42,3 +41,8 @@ def period_bound(value: str, *, end: bool) -> date:
 def today() -> date:
     """Today in UTC: what `as_of` and `checked_on` default to."""
     return datetime.now(UTC).date()
+
+
+def as_of_or_today(as_of: date | None) -> date:
+    """The day a read is "as of": the one given, else today (UTC)."""
+    return today() if as_of is None else as_of

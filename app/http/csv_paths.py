@@ -8,7 +8,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.protection import send_problem
+from app.http.protection import send_problem
 
 SUFFIX = ".csv"
 

@@ -8,8 +8,8 @@ configured max-age (`private` when reads need a key); probes and errors are `no-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.compression import gzip_applies, identity_etag, representation_etag
-from app.http import body_etag, is_api_path
+from app.http.compression import gzip_applies, identity_etag, representation_etag
+from app.http.etags import body_etag, is_api_path
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

@@ -9,21 +9,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings, get_settings
-from app.db import get_read_session, get_session
-from app.errors import ValidationFailed
-from app.events.models import EventKind
-from app.http import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    Page,
-    decode_cursor,
-    ensure_json_acceptable,
-    list_response,
-    wants_csv,
-)
-from app.periods import period_bound
-from app.schemas_common import IsoDate
+from app.core.config import Settings, get_settings
+from app.core.db import get_read_session, get_session
+from app.core.errors import ValidationFailed
+from app.core.periods import as_of_or_today, period_bound
+from app.core.schemas import IsoDate
+from app.http.lists import DEFAULT_LIMIT, MAX_LIMIT, M, P, decode_cursor, list_response
+from app.http.negotiation import ensure_json_acceptable, wants_csv
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an
@@ -58,6 +50,15 @@ AsOfQuery = Annotated[
         "when valid_from <= as_of < valid_to (or valid_to is null)."
     ),
 ]
+
+
+async def get_as_of(as_of: AsOfQuery = None) -> date:
+    """The `as_of` query parameter, defaulted to today: every read's one place for it."""
+    return as_of_or_today(as_of)
+
+
+AsOf = Annotated[date, Depends(get_as_of)]
+
 HistoryQuery = Annotated[
     bool,
     Query(
@@ -122,10 +123,6 @@ def period_range(from_: str | None, to: str | None) -> tuple[date | None, date |
     return start, finish
 
 
-EventKindQuery = Annotated[
-    list[EventKind] | None, Query(description="Only these kinds (repeatable).")
-]
-
 # For endpoints that only produce JSON: a 406 when Accept rules it out.
 JSON_ONLY = Depends(ensure_json_acceptable)
 
@@ -133,11 +130,11 @@ __all__ = [
     "ListRequest",
     "Listing",
     "JSON_ONLY",
-    "EventKindQuery",
     "FromQuery",
     "MrvQuery",
     "ToQuery",
     "period_range",
+    "AsOf",
     "AsOfQuery",
     "CodesQuery",
     "HistoryQuery",
@@ -167,12 +164,12 @@ class ListRequest:
 
     def respond(
         self,
-        rows: list[Any],
+        rows: list[M],
         *,
-        key: Callable[[Any], Sequence[Any]],
-        page: type[Page[Any]],
+        key: Callable[[M], Sequence[Any]],
+        page: type[P],
         columns: Sequence[str],
-    ) -> Any:
+    ) -> P | Response:
         """The page (or CSV) of `limit + 1` fetched rows, with the next-page Link."""
         return list_response(
             self.request,

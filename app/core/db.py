@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from app.config import Settings
+from app.core.config import Settings
 from app.observability.metrics import observe_pool, pool_class
 
 # PostgreSQL's own naming style, so constraint names in errors and migrations are predictable.

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
+from app.core.config import Settings
 from app.keys.service import parse_key
 from app.observability import metrics
 from app.observability.context import note_key, request_id

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 
 cli = typer.Typer(
     name="juriscope",
@@ -52,7 +52,7 @@ def database_url(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    from app.embedded import embedded_database
+    from app.cli.embedded import embedded_database
 
     with embedded_database(settings.data_dir) as url:
         yield url
@@ -63,7 +63,7 @@ def schema_database_url(settings: Settings) -> Iterator[str]:
     """`database_url`, with the schema at the latest migration: the embedded database is
     upgraded first, as `serve` does; an external one that is not stops the command with a
     line that says to run `juriscope db upgrade` (upgrading it is the operator's decision)."""
-    from app import migrate as migrations
+    from app.cli import migrate as migrations
 
     with database_url(settings) as url:
         try:
@@ -121,7 +121,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from app import migrate as migrations
+    from app.cli import migrate as migrations
     from app.observability.logs import log_config
 
     if migrate:
@@ -145,7 +145,7 @@ def _serve(
             # The app logs one event per request (juriscope.access) in place of uvicorn's.
             access_log=False,
             log_config=log_config(settings.log_format, settings.log_level, access=access_log),
-            http="app.server:GuardedHttpToolsProtocol",
+            http="app.http.server:GuardedHttpToolsProtocol",
             timeout_keep_alive=settings.keep_alive_timeout_s,
             # X-Forwarded-For/-Proto only from the proxies named in
             # JURISCOPE_TRUSTED_PROXIES; with none, nobody can pick their own address.
@@ -192,8 +192,8 @@ def seed(
     if_empty: Annotated[bool, typer.Option(help="Only load into an empty database.")] = False,
 ) -> None:
     """Load the bundled dataset. Idempotent: a second run changes nothing and says so."""
+    from app.cli.progress import stages
     from app.dataset import loader
-    from app.progress import stages
 
     with (
         schema_database_url(get_settings()) as url,
@@ -214,9 +214,9 @@ def import_(
     dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
 ) -> None:
     """Import a dataset in the bundled format: all or nothing, in one transaction."""
+    from app.cli.progress import stages
     from app.dataset import loader
     from app.dataset.io import DatasetInvalid, read_path
-    from app.progress import stages
 
     positions: dict[str, list[int]] = {}
     try:
@@ -256,9 +256,9 @@ def export(
 ) -> None:
     """Export the whole dataset in the bundled format (one file per entity type), or as a
     Frictionless Data package (the files of GET /v1/export)."""
+    from app.cli.progress import stages
     from app.dataset import loader
     from app.dataset.io import write_dataset
-    from app.progress import stages
 
     if format not in ("json", "csv", "datapackage"):
         raise CliError(f"--format must be json, csv or datapackage, not {format!r}")
@@ -289,7 +289,7 @@ def export(
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema to REVISION (default: head)."""
-    from app import migrate as migrations
+    from app.cli import migrate as migrations
 
     with database_url(get_settings()) as url:
         migrations.upgrade(url, revision)
@@ -299,7 +299,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. base or -1")]) -> None:
     """Downgrade the schema to REVISION (`base` removes every table)."""
-    from app import migrate as migrations
+    from app.cli import migrate as migrations
 
     with database_url(get_settings()) as url:
         migrations.downgrade(url, revision)
@@ -309,7 +309,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. base or -1")
 @db_cli.command("current")
 def db_current() -> None:
     """Print the schema revision of the database and the latest one."""
-    from app import migrate as migrations
+    from app.cli import migrate as migrations
 
     with database_url(get_settings()) as url:
         current = migrations.current_revision_of(url)
@@ -322,7 +322,7 @@ async def _in_session(url: str, work: "Callable[[AsyncSession], Awaitable[T]]") 
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
     from sqlalchemy.pool import NullPool
 
-    from app.db import async_url
+    from app.core.db import async_url
 
     engine = create_async_engine(async_url(url), poolclass=NullPool)
     try:
@@ -416,7 +416,7 @@ def _error_line(error: Exception) -> str:
     without the SQL statement and parameters SQLAlchemy appends."""
     from sqlalchemy import exc as sa_exc
 
-    from app.errors import is_database_down
+    from app.core.errors import is_database_down
 
     cause: BaseException = error
     if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:
@@ -431,7 +431,3 @@ def _error_line(error: Exception) -> str:
     if isinstance(error, sa_exc.SQLAlchemyError):
         return f"database error: {_first_line(error)}"
     return f"{error.__class__.__name__}: {_first_line(error)}"
-
-
-if __name__ == "__main__":
-    main()

@@ -15,8 +15,8 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import BadRequest, ValidationFailed
-from app.protection import send_problem
+from app.core.errors import BadRequest, ValidationFailed
+from app.http.protection import send_problem
 
 MAX_DEPTH = 32
 MAX_MAGNITUDE = 1e15

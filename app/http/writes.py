@@ -6,13 +6,14 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.compression import identity_etag
+from app.core.errors import ConflictError, PreconditionFailed, ValidationFailed
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue
 from app.dataset.schemas import Dataset, Record
-from app.errors import ConflictError, PreconditionFailed, ValidationFailed
-from app.http import resource_etag
+from app.http.compression import identity_etag
+from app.http.etags import resource_etag
 
 R = TypeVar("R", bound=Record)
 
@@ -46,8 +47,7 @@ def _issue_error(issue: Issue, batch: str | None) -> dict[str, Any]:
 
 
 async def apply(
-    request: Request,
-    session: Any,
+    session: AsyncSession,
     actor: str,
     *,
     batch: str | None = None,
@@ -135,7 +135,7 @@ async def put_resource(
     if check is not None:
         await check(built)
     records: Any = {entity: [built]}
-    await apply(request, session, actor, **records)
+    await apply(session, actor, **records)
     stored = await load()
     if current is None:
         response.status_code = 201

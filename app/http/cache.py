@@ -20,11 +20,11 @@ from sqlalchemy import text
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http import is_api_path
+from app.core.periods import today
+from app.http.etags import is_api_path
 from app.keys.service import parse_key
 from app.observability import metrics
 from app.observability.context import current_request, note_key
-from app.periods import today
 
 _VERSION = text("SELECT version FROM data_version WHERE id = 1")
 _VERSION_AND_KEY = text(

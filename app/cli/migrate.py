@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class SchemaNotCurrent(Exception):
@@ -21,7 +21,7 @@ class SchemaNotCurrent(Exception):
 
 def migrations_dir() -> Path:
     """`migrations/` of the source checkout, or JURISCOPE_MIGRATIONS_DIR (the Docker image)."""
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     return get_settings().migrations_dir or ROOT / "migrations"
 
@@ -57,7 +57,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def current_revision_of(url: str) -> str | None:
     """The revision of the database at `url` (for the CLI; opens its own connection)."""
-    from app.db import async_url
+    from app.core.db import async_url
 
     async def _current() -> str | None:
         engine = create_async_engine(async_url(url), poolclass=NullPool)

@@ -14,7 +14,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.config import get_settings
+from app.core.config import get_settings
 from app.observability.context import new_request_id
 
 log = logging.getLogger("juriscope.server")

@@ -13,8 +13,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from app.models_common import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
-from app.periods import today
+from app.core.errors import ValidationFailed
+from app.core.models import CODE_PATTERN, KEY_PATTERN, SLUG_PATTERN
+from app.core.periods import today
 
 
 def ascii_fold(value: str, *, upper: bool) -> str:
@@ -118,24 +119,9 @@ Slug = Annotated[
 _CODE_RE = re.compile(CODE_PATTERN)
 
 
-def _split_codes(value: object) -> object:
-    if isinstance(value, str):
-        return [ascii_fold(part, upper=True) for part in value.split(",") if part.strip(" \t")]
-    return value
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-CodeList = Annotated[list[JurisdictionCode], BeforeValidator(_split_codes), AfterValidator(_unique)]
-
-
 def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | None:
     """A comma-separated list of jurisdiction codes, uppercased and de-duplicated; a 422 that
     names each malformed code."""
-    from app.errors import ValidationFailed
-
     if raw is None:
         return None
     codes = list(
@@ -159,8 +145,6 @@ def parse_codes(raw: str | None, *, name: str = "jurisdictions") -> list[str] | 
 
 def parse_keys(raw: str | None, *, name: str) -> list[str] | None:
     """A comma-separated list of snake_case keys, lowercased and de-duplicated."""
-    from app.errors import ValidationFailed
-
     if raw is None:
         return None
     keys = list(
