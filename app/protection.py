@@ -131,12 +131,11 @@ def _storage(settings: Settings) -> Storage:
     return MemoryStorage()
 
 
-class RateLimitMiddleware:
-    """429 with Retry-After when a caller goes over its read or write budget; `RateLimit` and
-    `RateLimit-Policy` on every response it counts."""
+class RateLimiter:
+    """The read and write budgets, shared by RateLimitMiddleware and the response cache's
+    hits (which answer before the middleware would run)."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.limiter = SlidingWindowCounterRateLimiter(_storage(settings))
         self.reads: RateLimitItem = parse(settings.rate_limit)
         self.writes: RateLimitItem = parse(settings.write_rate_limit)
@@ -169,10 +168,9 @@ class RateLimitMiddleware:
         note_key(public_id)
         return budget
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
-            await self.app(scope, receive, send)
-            return
+    async def admit(self, scope: Scope, send: Send) -> list[tuple[bytes, bytes]] | None:
+        """The rate-limit headers of a request within its budget; None when it is over (the
+        429 is sent). A rate-limit store outage admits the request, without headers."""
         write = scope["method"] in WRITE_METHODS
         item = self.writes if write else self.reads
         caller = await self._caller(scope)
@@ -181,14 +179,13 @@ class RateLimitMiddleware:
             stats = await self.limiter.get_window_stats(item, item.namespace, caller)
         except Exception as error:  # a rate-limit store outage must not take the API down
             log.warning("rate limiter unavailable, allowing: %s", error)
-            await self.app(scope, receive, send)
-            return
+            return []
         reset = max(1, math.ceil(stats.reset_time - time.time()))
         headers = rate_limit_headers(
             "write" if write else "read", item, remaining=stats.remaining, reset=reset
         )
         if not allowed:
-            metrics.RATE_LIMITED.labels("write" if item is self.writes else "read").inc()
+            metrics.RATE_LIMITED.labels("write" if write else "read").inc()
             await send_problem(
                 send,
                 scope,
@@ -197,6 +194,27 @@ class RateLimitMiddleware:
                 f"Rate limit of {item} exceeded for this caller; retry in {reset} s.",
                 headers=[(b"retry-after", str(reset).encode()), *headers],
             )
+            return None
+        return headers
+
+
+class RateLimitMiddleware:
+    """429 with Retry-After when a caller goes over its read or write budget; `RateLimit` and
+    `RateLimit-Policy` on every response it counts."""
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = await self.limiter.admit(scope, send)
+        if headers is None:
+            return
+        if not headers:
+            await self.app(scope, receive, send)
             return
 
         async def with_headers(message: Message) -> None:
