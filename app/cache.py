@@ -23,6 +23,7 @@ need a key, nor /v1/keys. When the watcher is not listening (starting, or the da
 away), the version is read from the database on every request, as a fallback.
 """
 
+import asyncio
 import gzip
 from collections import OrderedDict
 from contextlib import suppress
@@ -173,6 +174,8 @@ class ResponseCacheMiddleware:
         self.minimum_gzip = minimum_gzip
         self.gzip_level = gzip_level
         self.store: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        # Answers being made now, which requests for the same key wait for.
+        self.filling: dict[tuple[object, ...], asyncio.Future[_Entry | None]] = {}
         self.bytes = 0
         self.hits = 0
         self.misses = 0
@@ -225,6 +228,10 @@ class ResponseCacheMiddleware:
         )
         info = current_request()
         entry = self.store.get(key)
+        if entry is None and method == "GET" and key in self.filling:
+            # The same answer is being made for another request: wait for it rather than
+            # make it again (a cold key under load is made once, not once per connection).
+            entry = await asyncio.shield(self.filling[key])
         if entry is not None:
             extra = await self.limiter.admit(scope, send)
             if extra is None:
@@ -234,7 +241,8 @@ class ResponseCacheMiddleware:
                 metrics.CACHE_HITS.inc()
             if info is not None:
                 info.cache, info.route = "hit", entry.route
-            self.store.move_to_end(key)
+            if key in self.store:
+                self.store.move_to_end(key)
             await self._answer(entry, request, method == "HEAD", extra, b"hit", send)
             return
         if method == "HEAD":
@@ -245,7 +253,14 @@ class ResponseCacheMiddleware:
             metrics.CACHE_MISSES.inc()
         if info is not None:
             info.cache = "miss"
-        await self._fill(scope, receive, send, key, request, db)
+        filled: asyncio.Future[_Entry | None] = asyncio.get_running_loop().create_future()
+        self.filling[key] = filled
+        try:
+            filled.set_result(await self._fill(scope, receive, send, key, request, db))
+        finally:
+            if not filled.done():
+                filled.set_result(None)
+            self.filling.pop(key, None)
 
     async def _audience(self, scope: Scope, request: _Request) -> object:
         """ "public", "admin" (an admin key's callers see more), or _PASS when the presented
@@ -312,7 +327,9 @@ class ResponseCacheMiddleware:
         key: tuple[object, ...],
         request: _Request,
         db: object,
-    ) -> None:
+    ) -> _Entry | None:
+        """Run the request through the stack, keep its answer, and send it; the entry made
+        (kept or not), or None when the answer cannot be one (not a 200)."""
         storable = True
         read_engine = db.read_engine  # type: ignore[attr-defined]
         if read_engine is not db.engine:  # type: ignore[attr-defined]
@@ -335,13 +352,13 @@ class ResponseCacheMiddleware:
         scope[FILL] = True
         await self.app(scope, receive, capture)
         if start is None:
-            return
+            return None
         body = b"".join(chunks)
         identity = not any(name.lower() == b"content-encoding" for name, _ in start["headers"])
         if start["status"] != 200 or not identity:
             await send({**start, "headers": [*start["headers"], (b"x-cache", b"miss")]})
             await send({"type": "http.response.body", "body": body})
-            return
+            return None
         route = getattr(scope.get("route"), "path_format", None)
         entry = make_entry(
             start, body, route=route, minimum_gzip=self.minimum_gzip, level=self.gzip_level
@@ -358,10 +375,12 @@ class ResponseCacheMiddleware:
             if name.lower() in (b"ratelimit", b"ratelimit-policy")
         ]
         await self._answer(entry, request, False, extra, b"miss", send)
+        return entry if storable else None
 
     async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A write: before its success goes out, every listening worker has seen it."""
         engine = scope["app"].state.db.engine
+        self.watcher.start(engine)
 
         async def settled(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 300:

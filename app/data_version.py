@@ -13,7 +13,8 @@ Safety, in the order things fail:
   seconds (the fallback poll).
 - The connection lost (the database restarts, a network cut found by the poll's timeout):
   the watcher is not live, and until it is again the cache asks the database for the version
-  on each request, as it did before; on reconnect everything cached is dropped (the reset).
+  on each request, as it did before; on reconnect everything cached is dropped (the reset:
+  `resets` counts them).
 - A write committed by this process (an API write, or any session on its engines): the
   engines note the commit of a transaction that changed something, and the next cached read
   asks the database for the version once (`verified`), so the process sees its own writes
@@ -92,9 +93,11 @@ class DataVersionWatcher:
         # reset): the response cache empties itself.
         self.on_change: list[Callable[[], None]] = []
         self.resets = 0
+        self._connected = False
         self._seen: dict[int, int] = {}
         self._seen_changed = asyncio.Event()
         self._wake = asyncio.Event()
+        self._listening = asyncio.Event()
         self._ack_due = False
         self._task: asyncio.Task[None] | None = None
         self._dsn: str | None = None
@@ -160,13 +163,20 @@ class DataVersionWatcher:
     async def settle(self, engine: AsyncEngine) -> None:
         """After a write committed: wait (at most `settle_s`) until every listening worker has
         applied the version it left."""
+        if self._task is None:
+            return  # nothing is cached here
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_s
         if not self.live:
-            return
+            # Still connecting (a write before any read): the acknowledgements come to the
+            # listening connection.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), self.settle_s)
+            if not self.live:
+                return
         async with engine.connect() as connection:
             row: Any = (await connection.exec_driver_sql(_SETTLE)).one()
         version, pids = row
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settle_s
         while not all(self._seen.get(pid, -1) >= version for pid in pids):
             changed = self._seen_changed
             remaining = deadline - loop.time()
@@ -257,14 +267,23 @@ class DataVersionWatcher:
             self._changed()
 
     def _reset(self, version: int) -> None:
-        self.resets += 1
+        # Listening again after a loss: whatever was missed meanwhile, nothing kept before
+        # is trusted (a restored database may even reuse a version). On the first connect,
+        # what was cached was keyed by versions read from the database itself: it stays.
+        reconnect = self._connected
+        self._connected = True
+        if reconnect:
+            self.resets += 1
         self.keys.clear()
         self.key_generation += 1
         self.version = version
-        self._changed()
+        if reconnect:
+            self._changed()
         self._ack_due = True
+        self._listening.set()
 
     def _down(self) -> None:
+        self._listening.clear()
         if self.version is not None:
             self.version = None
             self.keys.clear()

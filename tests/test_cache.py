@@ -306,3 +306,12 @@ async def test_a_lost_listener_resets_the_cache_and_listens_again(world: str) ->
         # Everything kept before the reset is gone: the next answer is made again.
         assert (await b.get(url)).headers["x-cache"] == "miss"
         assert (await b.get(url)).headers["x-cache"] == "hit"
+
+
+async def test_a_cold_answer_is_made_once_for_concurrent_requests(world: str) -> None:
+    url = "/v1/compare?jurisdictions=QA,QB"
+    async with _worker(world, "b") as (second, b):
+        responses = await asyncio.gather(*(b.get(url) for _ in range(5)))
+        assert sorted(r.headers["x-cache"] for r in responses) == ["hit"] * 4 + ["miss"]
+        assert len({r.content for r in responses}) == 1
+        assert all("ratelimit" in r.headers for r in responses)
