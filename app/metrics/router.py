@@ -1,5 +1,6 @@
+import json
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
@@ -14,7 +15,7 @@ from app.deps import (
     period_range,
 )
 from app.errors import error_responses
-from app.http import CSV_CONTENT, resource_etag
+from app.http import CSV_CONTENT, encode_cursor, next_link, resource_etag
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
@@ -83,7 +84,7 @@ async def list_metric_observations(
     from_: FromQuery = None,
     to: ToQuery = None,
     mrv: MrvQuery = None,
-) -> ObservationList:
+) -> Any:
     """Observations of one metric across jurisdictions: a panel, one series per jurisdiction
     (and counterpart, for bilateral metrics), ordered by jurisdiction, counterpart and period.
 
@@ -95,28 +96,34 @@ async def list_metric_observations(
     metric_ids = await service.metric_ids_for(session, [key])
     codes = parse_codes(jurisdictions)
     counterparts = parse_codes(counterpart, name="counterpart")
-    rows = await service.list_observations(
-        session,
-        metric_ids=list(metric_ids.values()),
-        jurisdiction_ids=list(
+    filters: dict[str, Any] = {
+        "metric_ids": list(metric_ids.values()),
+        "jurisdiction_ids": list(
             (await jurisdictions_service.jurisdiction_ids_for(session, codes)).values()
         )
         if codes
         else None,
-        counterpart_ids=list(
+        "counterpart_ids": list(
             (await jurisdictions_service.jurisdiction_ids_for(session, counterparts)).values()
         )
         if counterparts
         else None,
-        start=start,
-        end=end,
-        mrv=mrv,
-        after=position,
-        limit=listing.limit,
-    )
-    return listing.respond(
-        rows,
-        key=service.observation_cursor,
-        page=ObservationList,
-        columns=OBSERVATION_CSV,
+        "start": start,
+        "end": end,
+        "mrv": mrv,
+        "after": position,
+        "limit": listing.limit,
+    }
+    if listing.as_csv:
+        rows = await service.list_observations(session, **filters)
+        return listing.respond(
+            rows, key=service.observation_cursor, page=ObservationList, columns=OBSERVATION_CSV
+        )
+    # A hot read: the page's JSON is built by PostgreSQL and sent as it comes.
+    items, last = await service.list_observations_json(session, **filters)
+    cursor = encode_cursor(last) if last is not None else None
+    return Response(
+        f'{{"items":{items},"next_cursor":{json.dumps(cursor)}}}',
+        media_type="application/json",
+        headers=next_link(listing.request, cursor),
     )
