@@ -381,9 +381,16 @@ class ResponseCacheMiddleware:
         """A write: before its success goes out, every listening worker has seen it."""
         engine = scope["app"].state.db.engine
         self.watcher.start(engine)
+        commits = self.watcher.commits
 
         async def settled(message: Message) -> None:
-            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+            # Only when something was committed meanwhile (a POST that only reads, such as
+            # /v1/scenarios/evaluate, has nothing to wait for).
+            if (
+                message["type"] == "http.response.start"
+                and 200 <= message["status"] < 300
+                and self.watcher.commits != commits
+            ):
                 # The write is committed either way; should this fail, the other workers'
                 # notification (or their poll) still comes.
                 with suppress(Exception):
