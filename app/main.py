@@ -25,12 +25,14 @@ from app.http.cache import ResponseCacheMiddleware
 from app.http.compression import GZipMiddleware, HeadMiddleware
 from app.http.conditional import ConditionalGetMiddleware
 from app.http.csv_paths import CsvPathMiddleware
+from app.http.data_version import DataVersionWatcher
 from app.http.dependencies import no_nul_in_query
 from app.http.docs import install_docs
 from app.http.openapi import build_openapi
 from app.http.protection import (
     BodyLimitMiddleware,
     EncodedSlashMiddleware,
+    RateLimiter,
     RateLimitMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -136,9 +138,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
             trace_engines(app, app.state.db.engine, app.state.db.read_engine)
         observed_metrics.forget_dead_workers()
+        if settings.response_cache_entries > 0 and settings.public_read:
+            watcher.start(app.state.db.engine)
         try:
             yield
         finally:
+            await watcher.close()
             if owned:
                 await app.state.db.dispose()
             observed_metrics.leave()
@@ -154,18 +159,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         dependencies=[Depends(no_nul_in_query)],
     )
     app.state.settings = settings
+    # The data version pushed to this worker, and the rate budgets, which the response
+    # cache's hits share with the layers they skip.
+    watcher = DataVersionWatcher(connect_timeout_s=settings.connect_timeout_s)
+    limiter = RateLimiter(settings)
+    app.state.data_version = watcher
     if database is not None:
         app.state.db = database
+        if settings.response_cache_entries > 0:
+            watcher.attach(database.engine)
     install_error_handlers(app)
-    # Added first = innermost. On the way in: CORS, `.csv` paths, encoded-slash refusal,
-    # HEAD as GET, security headers, rate limit, body limit, strict JSON, gzip, conditional
-    # GET, response cache; the ETag is computed on the uncompressed body (gzip's tag derives
-    # from it).
-    app.add_middleware(
-        ResponseCacheMiddleware,
-        entries=settings.response_cache_entries,
-        max_bytes=settings.response_cache_bytes,
-    )
+    # Added first = innermost. On the way in: CORS, response cache (a hit answers here),
+    # `.csv` paths, encoded-slash refusal, HEAD as GET, security headers, rate limit, body
+    # limit, strict JSON, gzip, conditional GET; the ETag is computed on the uncompressed
+    # body (gzip's tag derives from it).
     app.add_middleware(
         ConditionalGetMiddleware, max_age=settings.cache_max_age, public=settings.public_read
     )
@@ -177,11 +184,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         max_bytes=settings.max_body_bytes,
         import_bytes=settings.max_import_bytes,
     )
-    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(CsvPathMiddleware)
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        entries=settings.response_cache_entries,
+        max_bytes=settings.response_cache_bytes,
+        watcher=watcher,
+        limiter=limiter,
+        cors=bool(settings.cors_origins),
+        observed=settings.instrumentation,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -202,10 +218,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         trace_engines(app, database.engine, database.read_engine)
     # Outside everything, Starlette's ServerErrorMiddleware (and the tracing) included:
     # request ids, metrics and the access log see every response, a 500 too.
-    build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
-        build_stack(), templates=lambda: app.openapi()["paths"]
-    )
+    if settings.instrumentation:
+        build_stack = app.build_middleware_stack
+        app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
+            build_stack(), templates=lambda: app.openapi()["paths"]
+        )
     read_operations = {
         route.operation_id
         for router in READ_ROUTERS

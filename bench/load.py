@@ -68,7 +68,9 @@ def parse_wrk(output: str) -> LoadResult:
     )
 
 
-def run_wrk(url: str, *, duration: float, connections: int) -> LoadResult:
+def run_wrk(
+    url: str, *, duration: float, connections: int, headers: dict[str, str] | None = None
+) -> LoadResult:
     """`wrk -t2 -cN -dDs --latency URL` (a 10 s request timeout instead of wrk's 2 s, so that a
     slow endpoint shows in p99 rather than vanishing into timeouts)."""
     command = [
@@ -79,6 +81,7 @@ def run_wrk(url: str, *, duration: float, connections: int) -> LoadResult:
         "--latency",
         "--timeout",
         "10s",
+        *(part for name, value in (headers or {}).items() for part in ("-H", f"{name}: {value}")),
         url,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
@@ -134,9 +137,11 @@ def _result(tool: str, latencies: list[float], errors: int, seconds: float) -> L
     )
 
 
-async def _http_load(url: str, *, duration: float, connections: int) -> LoadResult:
+async def _http_load(
+    url: str, *, duration: float, connections: int, headers: dict[str, str] | None = None
+) -> LoadResult:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    headers = {"Accept-Encoding": "identity"}
+    headers = headers or {"Accept-Encoding": "identity"}
     async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
 
         async def once() -> bool:
@@ -152,11 +157,28 @@ async def _http_load(url: str, *, duration: float, connections: int) -> LoadResu
     return result
 
 
-def run_http(url: str, *, duration: float, connections: int) -> LoadResult:
-    """wrk when installed, else an asyncio httpx loop with the same concurrency."""
+def run_http(
+    url: str,
+    *,
+    duration: float,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    warmup: float = 0.0,
+) -> LoadResult:
+    """wrk when installed, else an asyncio httpx loop with the same concurrency; `warmup`
+    seconds of the same load first, not measured (connections open, caches and the
+    interpreter warm)."""
+    if warmup > 0:
+        _http(url, duration=warmup, connections=connections, headers=headers)
+    return _http(url, duration=duration, connections=connections, headers=headers)
+
+
+def _http(
+    url: str, *, duration: float, connections: int, headers: dict[str, str] | None
+) -> LoadResult:
     if wrk_path():
-        return run_wrk(url, duration=duration, connections=connections)
-    return asyncio.run(_http_load(url, duration=duration, connections=connections))
+        return run_wrk(url, duration=duration, connections=connections, headers=headers)
+    return asyncio.run(_http_load(url, duration=duration, connections=connections, headers=headers))
 
 
 async def _sql_load(dsn: str, floor: Floor, *, duration: float, connections: int) -> LoadResult:

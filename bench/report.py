@@ -168,7 +168,9 @@ def environment(
     }
 
 
-def write_results(rows: list[Row], env: dict[str, Any], out_dir: Path) -> None:
+def write_results(
+    rows: list[Row], env: dict[str, Any], out_dir: Path, *, writes: list[str] | None = None
+) -> None:
     """results.json (everything) and results.md (the table, the details, the requests)."""
     (out_dir / "results.json").write_text(
         json.dumps({"environment": env, "results": [r.as_dict() for r in rows]}, indent=2) + "\n"
@@ -193,8 +195,12 @@ def write_results(rows: list[Row], env: dict[str, Any], out_dir: Path) -> None:
         "",
         "API/nginx: the share of the static-file ceiling the API reaches. API/SQL: the API's "
         "throughput over the raw SQL floor's (see bench/README.md). Rows marked `cache off` "
-        "ran against a second server with JURISCOPE_RESPONSE_CACHE_ENTRIES=0.",
+        "ran against a second server with JURISCOPE_RESPONSE_CACHE_ENTRIES=0, `gzip` rows "
+        "sent `Accept-Encoding: gzip` (nginx then serves the API's gzip bytes), and the "
+        "`instrumentation off` row ran against a third server with "
+        "JURISCOPE_INSTRUMENTATION=false (no request ids, metrics or request log).",
         "",
+        *(["## Writes", "", *writes, ""] if writes else []),
         "## Details",
         "",
         *details(rows),

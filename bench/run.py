@@ -12,6 +12,7 @@ bench/out/results.md and bench/out/results.json. See bench/README.md.
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -25,7 +26,7 @@ from typing import NoReturn
 import asyncpg
 import httpx
 
-from bench import floors
+from bench import floors, writes
 from bench.generate import (
     DEFAULT_DATA_DIR,
     OUT_DIR,
@@ -93,64 +94,110 @@ async def _targets(url: str) -> list[Target]:
     ]
 
 
-def _get(url: str) -> httpx.Response:
-    return httpx.get(url, timeout=30, headers={"Accept-Encoding": "identity"})
+GZIP = "gzip"
+INSTRUMENTATION_OFF = "instrumentation off"
+# The third server: everything as shipped but request ids, metrics and the request log.
+INSTRUMENTATION_OFF_SETTINGS = {"JURISCOPE_INSTRUMENTATION": "false"}
+# Which read shows what the instrumentation costs on a cache hit (issue 19).
+INSTRUMENTED_READ = "compare10"
+GZIP_HEADERS = {"Accept-Encoding": "gzip"}
+IDENTITY_HEADERS = {"Accept-Encoding": "identity"}
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
+    """The response and its body as sent (not decoded)."""
+    with httpx.stream("GET", url, timeout=30, headers=headers or IDENTITY_HEADERS) as response:
+        raw = b"".join(response.iter_raw())
+    return response, raw
+
+
+def _prime(url: str, headers: dict[str, str], *, hits: int = 8, seconds: float = 120) -> None:
+    """Until `hits` answers in a row come from the cache, each on a new connection (so every
+    worker has made its entry): the warm-up then warms, rather than fills, the cache. A server
+    without a cache (no X-Cache) needs nothing."""
+    deadline = time.monotonic() + seconds
+    streak = 0
+    while streak < hits and time.monotonic() < deadline:
+        response, _ = _get(url, headers)
+        if "x-cache" not in response.headers:
+            return
+        streak = streak + 1 if response.headers["x-cache"] == "hit" else 0
+
+
+def _headers(row: Row) -> dict[str, str]:
+    return GZIP_HEADERS if row.cache == GZIP else IDENTITY_HEADERS
 
 
 def _fetch(base: str, row: Row, static_dir: Path | None) -> StaticFile | None:
-    """GET the endpoint once (uncompressed); keep the body for nginx if it is a 200."""
+    """GET the endpoint once (as the row asks: identity or gzip); keep the body for nginx if
+    it is a 200."""
     try:
-        response = _get(base + row.path)
+        response, raw = _get(base + row.path, _headers(row))
     except httpx.HTTPError as error:
         row.skipped = f"skipped ({error.__class__.__name__}: {error})"
         return None
-    row.status, row.bytes = response.status_code, len(response.content)
+    row.status, row.bytes = response.status_code, len(raw)
     row.content_type = response.headers.get("content-type", "application/octet-stream")
+    encoding = response.headers.get("content-encoding")
     if response.status_code != 200:
-        detail = response.text[:120].replace("\n", " ").replace("|", "/")
+        detail = raw[:120].decode(errors="replace").replace("\n", " ").replace("|", "/")
         row.skipped = f"skipped (HTTP {response.status_code} {detail})"
         return None
-    body = response.json() if row.content_type.startswith("application/json") else None
-    for name in ("items", "jurisdictions"):
-        if isinstance(body, dict) and isinstance(body.get(name), list):
-            row.notes.append(f"{len(body[name])} {name}")
+    if row.cache == GZIP and encoding != "gzip":
+        row.notes.append("sent without gzip")
+    if encoding is None and row.content_type.startswith("application/json"):
+        body = json.loads(raw)
+        for name in ("items", "jurisdictions"):
+            if isinstance(body, dict) and isinstance(body.get(name), list):
+                row.notes.append(f"{len(body[name])} {name}")
     if static_dir is None:
         return None
-    path = static_dir / f"{row.name}.body"
-    path.write_bytes(response.content)
+    name = row.name if row.cache != GZIP else f"{row.name}-gzip"
+    path = static_dir / f"{name}.body"
+    path.write_bytes(raw)
     path.chmod(0o644)
-    return StaticFile(row.name, path, row.content_type)
+    return StaticFile(name, path, row.content_type, encoding)
 
 
 def _has_response_cache(base: str, rows: list[Row]) -> bool:
     """True when the app says whether it answered from its cache (`X-Cache: hit|miss`)."""
     for row in rows:
         if row.skipped is None:
-            return "x-cache" in _get(base + row.path).headers
+            return "x-cache" in _get(base + row.path)[0].headers
     return False
 
 
 def _measure(
     targets: list[Target], args: argparse.Namespace, url: str, stack: ExitStack
 ) -> list[Row]:
-    """Start the server(s) and nginx on `stack`, then run every load of every endpoint."""
+    """Start the servers and nginx on `stack`, then run every load of every endpoint: the
+    server as shipped (identity, then gzip), the server without its cache, the server without
+    its instrumentation (the cached compare only), nginx with the same bytes, the SQL floor."""
     static_dir = OUT_DIR / "static"
     static_dir.mkdir(parents=True, exist_ok=True)
-    run = {"duration": args.duration, "connections": args.connections}
+    run = {"duration": args.duration, "connections": args.connections, "warmup": args.warmup}
     settings = CACHE_OFF_SETTINGS if args.cache == "off" else None
     base = stack.enter_context(api_server(url, OUT_DIR, settings=settings))
     print(f"API server ready at {base} (log: {OUT_DIR / 'server.log'})")
-    rows = [
-        Row(t.name, t.path, CACHE_OFF if args.cache == "off" else "as shipped") for t in targets
-    ]
+    shipped = CACHE_OFF if args.cache == "off" else "as shipped"
+    rows = [Row(t.name, t.path, shipped) for t in targets]
     files = [f for row in rows if (f := _fetch(base, row, static_dir)) is not None]
+    zipped: dict[str, Row] = {}
+    for row in rows:
+        twin = Row(row.name, row.path, GZIP)
+        file = _fetch(base, twin, static_dir)
+        if file is not None:
+            files.append(file)
+        zipped[row.name] = twin
     uncached: dict[str, Row] = {}
-    second = ""
+    bare: dict[str, Row] = {}
+    servers = {shipped: base, GZIP: base}
     if args.cache == "both":
         if _has_response_cache(base, rows):
             second = stack.enter_context(
                 api_server(url, OUT_DIR, settings=CACHE_OFF_SETTINGS, name="server-cache-off")
             )
+            servers[CACHE_OFF] = second
             print(f"the app caches responses: a second server without the cache at {second}")
             for row in rows:
                 twin = Row(row.name, row.path, CACHE_OFF)
@@ -160,6 +207,16 @@ def _measure(
                 uncached[row.name] = twin
         else:
             print("the app answers without a response cache: one server")
+    if any(row.name == INSTRUMENTED_READ for row in rows) and args.instrumentation:
+        third = stack.enter_context(
+            api_server(url, OUT_DIR, settings=INSTRUMENTATION_OFF_SETTINGS, name="server-bare")
+        )
+        servers[INSTRUMENTATION_OFF] = third
+        print(f"a third server without request ids, metrics and request log at {third}")
+        twin = Row(INSTRUMENTED_READ, next(r.path for r in rows if r.name == INSTRUMENTED_READ))
+        twin.cache = INSTRUMENTATION_OFF
+        _fetch(third, twin, None)
+        bare[INSTRUMENTED_READ] = twin
     nginx_base: str | None = None
     if files and nginx_path():
         nginx_base = stack.enter_context(nginx(OUT_DIR, files))
@@ -168,23 +225,29 @@ def _measure(
         print("nginx is not installed: no static-file reference", file=sys.stderr)
     measured: list[Row] = []
     for row, target in zip(rows, targets, strict=True):
-        other = uncached.get(row.name)
+        family = [row, zipped[row.name], uncached.get(row.name), bare.get(row.name)]
         print(f"{row.name}: {row.skipped or f'{row.bytes:,} bytes'}")
-        if row.skipped is None:
-            print(f"  API   {row.cache}: GET {row.path}")
-            row.api = run_http(base + row.path, **run)
-            if other is not None and other.skipped is None:
-                print(f"  API   {CACHE_OFF}")
-                other.api = run_http(second + other.path, **run)
-            if nginx_base:
-                print("  nginx (the same bytes, static)")
-                row.nginx = run_http(f"{nginx_base}/{row.name}", **run)
         print("  SQL floor")
-        row.sql = run_sql(plain_dsn(url), target.floor, **run)
-        for each in (row, other):
+        sql = run_sql(
+            plain_dsn(url), target.floor, duration=args.duration, connections=args.connections
+        )
+        for each in family:
             if each is None:
                 continue
-            each.nginx, each.sql = row.nginx, row.sql
+            each.sql = sql
+            if each.skipped is None:
+                print(f"  API   {each.cache}: GET {each.path}")
+                _prime(servers[each.cache] + each.path, _headers(each))
+                each.api = run_http(servers[each.cache] + each.path, headers=_headers(each), **run)
+            if each.cache in (shipped, GZIP) and nginx_base and each.skipped is None:
+                name = row.name if each.cache != GZIP else f"{row.name}-gzip"
+                print(f"  nginx (the same bytes, static{', gzip' if each.cache == GZIP else ''})")
+                each.nginx = run_http(f"{nginx_base}/{name}", headers=_headers(each), **run)
+        for each in family:
+            if each is None:
+                continue
+            if each.cache in (CACHE_OFF, INSTRUMENTATION_OFF):
+                each.nginx = row.nginx
             for result in (each.api, each.nginx, each.sql):
                 if result is not None and (result.errors or result.notes):
                     each.notes.extend(result.notes or [f"{result.tool}: {result.errors} errors"])
@@ -213,6 +276,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         choices=("both", "on", "off"),
         default="both",
         help="the app's response cache: as shipped (on), off, or both when it has one",
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=2, help="seconds of unmeasured load before each run"
+    )
+    parser.add_argument(
+        "--no-instrumentation-row",
+        dest="instrumentation",
+        action="store_false",
+        help=f"skip the third server ({INSTRUMENTED_READ} without request ids and metrics)",
+    )
+    parser.add_argument(
+        "--no-writes",
+        dest="writes",
+        action="store_false",
+        help="skip the single-write measurements of bench.writes",
     )
     parser.add_argument(
         "--only", help=f"comma-separated endpoints among {', '.join(ENDPOINTS)} (default: all)"
@@ -246,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: the machine is busy (load average {load[0]:.1f})", file=sys.stderr)
             with ExitStack() as stack:
                 rows = _measure(targets, args, url, stack)
+            written: list[str] = []
+            if args.writes:
+                print("writes (bench.writes): the bundled and the benchmark scale")
+                written = [writes.heading(), "", *writes.table(writes.measure(url))]
             env = environment(
                 url,
                 duration=args.duration,
@@ -259,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     except (GenerateError, RuntimeError, OSError, asyncpg.PostgresError) as error:
         print(f"bench.run: error: {error}", file=sys.stderr)
         return 1
-    write_results(rows, env, OUT_DIR)
-    print("", *table(rows), "", sep="\n")
+    write_results(rows, env, OUT_DIR, writes=written)
+    print("", *table(rows), "", *written, "", sep="\n")
     elapsed = time.perf_counter() - started
     print(f"wrote {OUT_DIR / 'results.md'} and results.json ({elapsed:.0f} s in all)")
     return 0

@@ -110,12 +110,19 @@ class StaticFile:
     name: str
     path: Path
     content_type: str
+    encoding: str | None = None
 
 
 def nginx_path() -> str | None:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
     )
+
+
+def _encoding(file: StaticFile) -> str:
+    if file.encoding is None:
+        return ""
+    return f"\n            add_header Content-Encoding {file.encoding};"
 
 
 def _nginx_conf(out_dir: Path, port: int, files: list[StaticFile], *, modules: str) -> str:
@@ -127,7 +134,7 @@ def _nginx_conf(out_dir: Path, port: int, files: list[StaticFile], *, modules: s
     locations = "\n".join(
         f"""        location = /{f.name} {{
             types {{ }}
-            default_type "{f.content_type}";
+            default_type "{f.content_type}";{_encoding(f)}
             alias {f.path};
         }}"""
         for f in files

@@ -120,6 +120,8 @@ async def _measure(url: str) -> dict[str, list[float]]:
         ),
     }
     times: dict[str, list[float]] = {name: [] for name in writes}
+    # As in a server: the response cache listens, so each write waits until it has seen it.
+    app.state.data_version.start(database.engine)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://bench") as client:
         for n in range(WARM_UP + ROUNDS):
             for name, write in writes.items():
@@ -131,8 +133,63 @@ async def _measure(url: str) -> dict[str, list[float]]:
                     raise RuntimeError(f"{name}: {response.status_code} {response.text[:300]}")
                 if n >= WARM_UP:
                     times[name].append(elapsed)
+    await app.state.data_version.close()
     await database.dispose()
     return times
+
+
+def measure(url: str) -> dict[str, dict[str, list[float]]]:
+    """The writes' timings at both scales, `url` being the bench database's (whose server
+    makes and drops the two databases of the run)."""
+    bundled = make_url(url).set(database="juriscope_writes_bundled")
+    benchmark = make_url(url).set(database="juriscope_writes_bench")
+    bundled_url = bundled.render_as_string(hide_password=False)
+    benchmark_url = benchmark.render_as_string(hide_password=False)
+    asyncio.run(
+        _admin(
+            url,
+            "DROP DATABASE IF EXISTS juriscope_writes_bundled WITH (FORCE)",
+            "DROP DATABASE IF EXISTS juriscope_writes_bench WITH (FORCE)",
+            "CREATE DATABASE juriscope_writes_bundled",
+            f"CREATE DATABASE juriscope_writes_bench TEMPLATE {DATABASE_NAME}",
+        )
+    )
+    try:
+        from app.cli import migrate
+
+        migrate.upgrade(bundled_url)
+        migrate.upgrade(benchmark_url)
+        asyncio.run(loader.seed_async(bundled_url))
+        return {
+            "bundled": asyncio.run(_measure(bundled_url)),
+            "benchmark": asyncio.run(_measure(benchmark_url)),
+        }
+    finally:
+        asyncio.run(
+            _admin(
+                url,
+                "DROP DATABASE IF EXISTS juriscope_writes_bundled WITH (FORCE)",
+                "DROP DATABASE IF EXISTS juriscope_writes_bench WITH (FORCE)",
+            )
+        )
+
+
+def table(results: dict[str, dict[str, list[float]]]) -> list[str]:
+    """The writes as Markdown table lines."""
+    lines = [
+        "| write | bundled p50 ms | benchmark p50 ms | ratio | benchmark p95 ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name in results["bundled"]:
+        small = statistics.median(results["bundled"][name])
+        large = statistics.median(results["benchmark"][name])
+        p95 = sorted(results["benchmark"][name])[int(0.95 * (ROUNDS - 1))]
+        lines.append(f"| {name} | {small:.1f} | {large:.1f} | {large / small:.2f} | {p95:.1f} |")
+    return lines
+
+
+def heading() -> str:
+    return f"writes, {ROUNDS} each after {WARM_UP} warm-up, in process, {date.today()}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,45 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with bench_database(args.database_url, args.data_dir) as url:
         ensure_dataset(url)
-        bundled = make_url(url).set(database="juriscope_writes_bundled")
-        benchmark = make_url(url).set(database="juriscope_writes_bench")
-        bundled_url = bundled.render_as_string(hide_password=False)
-        benchmark_url = benchmark.render_as_string(hide_password=False)
-        asyncio.run(
-            _admin(
-                url,
-                "DROP DATABASE IF EXISTS juriscope_writes_bundled WITH (FORCE)",
-                "DROP DATABASE IF EXISTS juriscope_writes_bench WITH (FORCE)",
-                "CREATE DATABASE juriscope_writes_bundled",
-                f"CREATE DATABASE juriscope_writes_bench TEMPLATE {DATABASE_NAME}",
-            )
-        )
-        try:
-            from app.cli import migrate
-
-            migrate.upgrade(bundled_url)
-            migrate.upgrade(benchmark_url)
-            asyncio.run(loader.seed_async(bundled_url))
-            results = {
-                "bundled": asyncio.run(_measure(bundled_url)),
-                "benchmark": asyncio.run(_measure(benchmark_url)),
-            }
-        finally:
-            asyncio.run(
-                _admin(
-                    url,
-                    "DROP DATABASE IF EXISTS juriscope_writes_bundled WITH (FORCE)",
-                    "DROP DATABASE IF EXISTS juriscope_writes_bench WITH (FORCE)",
-                )
-            )
-    print(f"writes, {ROUNDS} each after {WARM_UP} warm-up, in process, {date.today()}")
-    print("| write | bundled p50 ms | benchmark p50 ms | ratio | benchmark p95 ms |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name in results["bundled"]:
-        small = statistics.median(results["bundled"][name])
-        large = statistics.median(results["benchmark"][name])
-        p95 = sorted(results["benchmark"][name])[int(0.95 * (ROUNDS - 1))]
-        print(f"| {name} | {small:.1f} | {large:.1f} | {large / small:.2f} | {p95:.1f} |")
+        results = measure(url)
+    print(heading())
+    print(*table(results), sep="\n")
     return 0
 
 

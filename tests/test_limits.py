@@ -289,3 +289,30 @@ class TestCors:
         async with _client(make_app()) as client:
             response = await client.get("/v1/features", headers={"Origin": "https://example.org"})
         assert "access-control-allow-origin" not in response.headers
+
+
+async def test_the_in_process_windows_count_as_the_limits_library_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`_Windows` (the limiter without Redis) gives the same answers as `limits`' sliding
+    window counter on its memory storage, hit after hit across windows."""
+    import time
+
+    from limits import parse
+    from limits.aio.storage import MemoryStorage
+    from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+    from app.http.protection import _Windows
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    item = parse("5/10second")
+    reference = SlidingWindowCounterRateLimiter(MemoryStorage())
+    ours = _Windows()
+    for step in [0.5] * 12 + [3.0, 0.1, 4.2, 0.0, 7.7, 12.0, 0.3, 25.0, 1.0, 1.0]:
+        clock[0] += step
+        allowed = await reference.hit(item, "t")
+        stats = await reference.get_window_stats(item, "t")
+        got_allowed, got_remaining, got_reset = ours.hit("t", item.amount, item.get_expiry())
+        assert (got_allowed, got_remaining) == (allowed, stats.remaining), clock[0]
+        assert got_reset == pytest.approx(stats.reset_time), clock[0]

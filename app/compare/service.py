@@ -32,7 +32,8 @@ WITH j AS (
          a.code AS inherited_from,
          (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
             JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = fv.id) AS source_ids
-    FROM feature_values_in_force(CAST(:as_of AS date)) e
+    FROM feature_values_in_force(CAST(:as_of AS date), CAST(:codes AS text[]),
+                                 CAST(:features AS text[])) e
     JOIN j ON j.id = e.jurisdiction_id
     JOIN feature_value fv ON fv.id = e.feature_value_id
     JOIN f ON f.id = fv.feature_id

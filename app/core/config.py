@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     rate_limit: str = "600/minute"
     write_rate_limit: str = "120/minute"
 
+    # Request ids, Prometheus metrics and the per-request log event (app/observability/).
+    # Off only to measure what they cost (`make bench`): no X-Request-ID, nothing counted.
+    instrumentation: bool = True
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     metrics_token: SecretStr | None = Field(

@@ -15,6 +15,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 GZIP_SUFFIX = "-gzip"
+# The scope flag of a request the response cache is filling from (app/cache.py).
+FILL = "juriscope.cache_fill"
 _COMPRESSIBLE = ("application/json", "application/problem+json", "text/", "application/xml")
 
 
@@ -95,8 +97,12 @@ class GZipMiddleware:
                         f"{current}, Accept-Encoding" if current else "Accept-Encoding"
                     )
             media = headers.get("content-type", "")
-            if "content-encoding" not in headers and gzip_applies(
-                accept_encoding, media, len(body), self.minimum_size
+            # Filling the response cache: it compresses a 200 itself, once, when it keeps it.
+            filling = scope.get(FILL, False) and start["status"] == 200
+            if (
+                not filling
+                and "content-encoding" not in headers
+                and gzip_applies(accept_encoding, media, len(body), self.minimum_size)
             ):
                 body = gzip.compress(body, compresslevel=self.level, mtime=0)
                 headers["Content-Encoding"] = "gzip"

@@ -8,11 +8,11 @@ configured max-age (`private` when reads need a key); probes and errors are `no-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.compression import gzip_applies, identity_etag, representation_etag
+from app.http.compression import FILL, gzip_applies, identity_etag, representation_etag
 from app.http.etags import body_etag, is_api_path
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def matches_if_none_match(if_none_match: str, etag: str) -> bool:
     """If-None-Match uses weak comparison (RFC 9110 13.1.2): W/ is ignored, and the gzip
     and identity tags of one body are one representation's."""
     if if_none_match.strip() == "*":
@@ -69,14 +69,17 @@ class ConditionalGetMiddleware:
             return
         etag = headers.get("etag") or body_etag(body)
         # The tag of the representation this client gets (gzip or identity), also on a 304.
-        gzipped = gzip_applies(
+        # Filling the response cache, the body stays identity and no 304 is made: the cache
+        # makes both representations and answers the condition itself.
+        fill = scope.get(FILL, False)
+        gzipped = not fill and gzip_applies(
             request_headers.get("accept-encoding", ""), headers.get("content-type", ""), len(body)
         )
         headers["ETag"] = representation_etag(etag, gzipped)
         headers["Cache-Control"] = self.cache_control
         # GZipMiddleware adds Accept-Encoding to Vary on the responses it compresses.
         headers["Vary"] = "Accept, Authorization"
-        if _matches(request_headers.get("if-none-match", ""), etag):
+        if not fill and matches_if_none_match(request_headers.get("if-none-match", ""), etag):
             not_modified = MutableHeaders()
             for name in ("etag", "cache-control", "vary", "link"):
                 if name in headers:

@@ -51,12 +51,12 @@ SELECT json_build_object(
                                              ORDER BY code), '[]') FROM j),
   'features', (SELECT coalesce(json_agg(json_build_object('code', j.code, 'key', f.key,
                                                           'value', v.value)), '[]')
-                 FROM feature_values_in_force(CAST(:as_of AS date)) e
+                 FROM feature_values_in_force(CAST(:as_of AS date), CAST(:codes AS text[]),
+                                              CAST(:features AS text[])) e
                  JOIN j ON j.id = e.jurisdiction_id
                  JOIN feature_value v ON v.id = e.feature_value_id
                  JOIN feature f ON f.id = v.feature_id
-                WHERE f.key = ANY(CAST(:features AS text[]))
-                  AND v.confidence <> 'unverified'),
+                WHERE v.confidence <> 'unverified'),
   'metrics', (SELECT coalesce(json_agg(json_build_object('code', j.code, 'key', m.key,
                                                          'value', latest.value)), '[]')
                 FROM j CROSS JOIN m CROSS JOIN LATERAL (

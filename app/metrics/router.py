@@ -1,5 +1,6 @@
+import json
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
@@ -16,6 +17,7 @@ from app.http.dependencies import (
     period_range,
 )
 from app.http.etags import resource_etag
+from app.http.lists import encode_cursor, next_link
 from app.http.negotiation import CSV_CONTENT
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
@@ -96,28 +98,34 @@ async def list_metric_observations(
     metric_ids = await service.metric_ids_for(session, [key])
     codes = parse_codes(jurisdictions)
     counterparts = parse_codes(counterpart, name="counterpart")
-    rows = await service.list_observations(
-        session,
-        metric_ids=list(metric_ids.values()),
-        jurisdiction_ids=list(
+    filters: dict[str, Any] = {
+        "metric_ids": list(metric_ids.values()),
+        "jurisdiction_ids": list(
             (await jurisdictions_service.jurisdiction_ids_for(session, codes)).values()
         )
         if codes
         else None,
-        counterpart_ids=list(
+        "counterpart_ids": list(
             (await jurisdictions_service.jurisdiction_ids_for(session, counterparts)).values()
         )
         if counterparts
         else None,
-        start=start,
-        end=end,
-        mrv=mrv,
-        after=position,
-        limit=listing.limit,
-    )
-    return listing.respond(
-        rows,
-        key=service.observation_cursor,
-        page=ObservationList,
-        columns=OBSERVATION_CSV,
+        "start": start,
+        "end": end,
+        "mrv": mrv,
+        "after": position,
+        "limit": listing.limit,
+    }
+    if listing.as_csv:
+        rows = await service.list_observations(session, **filters)
+        return listing.respond(
+            rows, key=service.observation_cursor, page=ObservationList, columns=OBSERVATION_CSV
+        )
+    # A hot read: the page's JSON is built by PostgreSQL and sent as it comes.
+    items, last = await service.list_observations_json(session, **filters)
+    cursor = encode_cursor(last) if last is not None else None
+    return Response(
+        f'{{"items":{items},"next_cursor":{json.dumps(cursor)}}}',
+        media_type="application/json",
+        headers=next_link(listing.request, cursor),
     )

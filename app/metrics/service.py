@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, literal, select, text, tuple_
+from sqlalchemy import Text, cast, func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -81,20 +81,19 @@ def observation_cursor(o: ObservationRead) -> tuple[str, ...]:
     )
 
 
-async def list_observations(
-    session: AsyncSession,
+def _observations(
     *,
-    metric_ids: list[int] | None = None,
-    jurisdiction_ids: list[int] | None = None,
-    counterpart_ids: list[int] | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    mrv: int | None = None,
-    after: list[Any] | None = None,
+    metric_ids: list[int] | None,
+    jurisdiction_ids: list[int] | None,
+    counterpart_ids: list[int] | None,
+    start: date | None,
+    end: date | None,
+    mrv: int | None,
+    after: list[Any] | None,
     limit: int,
-) -> list[ObservationRead]:
-    """Observations matching the filters, in series order; `mrv` keeps the N most recent of
-    each (jurisdiction, metric, counterpart) series. `limit + 1` rows."""
+) -> Any:
+    """The statement of `limit + 1` observations in series order, with the row's position in
+    it as `n` (1, 2, ...)."""
     stmt = (
         select(
             Jurisdiction.code.label("jurisdiction_code"),
@@ -161,8 +160,106 @@ async def list_observations(
                 literal(period),
             )
         )
-    stmt = stmt.order_by(*sort.clauses).limit(limit + 1)
+    position = func.row_number().over(order_by=sort.clauses).label("n")
+    return stmt.add_columns(position).order_by(*sort.clauses).limit(limit + 1)
+
+
+async def list_observations(
+    session: AsyncSession,
+    *,
+    metric_ids: list[int] | None = None,
+    jurisdiction_ids: list[int] | None = None,
+    counterpart_ids: list[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    mrv: int | None = None,
+    after: list[Any] | None = None,
+    limit: int,
+) -> list[ObservationRead]:
+    """Observations matching the filters, in series order; `mrv` keeps the N most recent of
+    each (jurisdiction, metric, counterpart) series. `limit + 1` rows."""
+    stmt = _observations(
+        metric_ids=metric_ids,
+        jurisdiction_ids=jurisdiction_ids,
+        counterpart_ids=counterpart_ids,
+        start=start,
+        end=end,
+        mrv=mrv,
+        after=after,
+        limit=limit,
+    )
     return [
-        ObservationRead.model_validate(dict(row))
-        for row in (await session.execute(stmt)).mappings()
+        ObservationRead.model_validate(row, from_attributes=True)
+        for row in await session.execute(stmt)
     ]
+
+
+_OBSERVATION_FIELDS = (
+    "jurisdiction_code",
+    "metric_key",
+    "period",
+    "period_start",
+    "period_end",
+    "value",
+    "counterpart_code",
+    "source_ids",
+    "confidence",
+    "note",
+)
+
+
+async def list_observations_json(
+    session: AsyncSession,
+    *,
+    metric_ids: list[int] | None = None,
+    jurisdiction_ids: list[int] | None = None,
+    counterpart_ids: list[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    mrv: int | None = None,
+    after: list[Any] | None = None,
+    limit: int,
+) -> tuple[str, tuple[str, ...] | None]:
+    """The same page as list_observations, its items as one JSON array built by PostgreSQL
+    (the fields of ObservationRead, in order), and the cursor key of its last item when a
+    next page follows."""
+    page = _observations(
+        metric_ids=metric_ids,
+        jurisdiction_ids=jurisdiction_ids,
+        counterpart_ids=counterpart_ids,
+        start=start,
+        end=end,
+        mrv=mrv,
+        after=after,
+        limit=limit,
+    ).subquery("page")
+    item = func.json_build_object(
+        *(part for name in _OBSERVATION_FIELDS for part in (literal(name), page.c[name]))
+    )
+    last = page.c.n == limit
+    stmt = select(
+        # The array as PostgreSQL writes it: text, never parsed in Python.
+        cast(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(item, page.c.n)).filter(page.c.n <= limit),
+                text("'[]'::json"),
+            ),
+            Text,
+        ).label("items"),
+        func.count().label("fetched"),
+        *(
+            func.min(page.c[name]).filter(last).label(name)
+            for name in ("jurisdiction_code", "metric_key", "counterpart_code", "period_start")
+        ),
+        func.min(page.c.period).filter(last).label("period"),
+    )
+    row = (await session.execute(stmt)).one()
+    if row.fetched <= limit:
+        return row.items, None
+    return row.items, (
+        row.jurisdiction_code,
+        row.metric_key,
+        row.counterpart_code or "",
+        row.period_start.isoformat(),
+        row.period,
+    )

@@ -85,10 +85,21 @@ RATE_LIMITED = Counter(
 _VERSION = text("SELECT version FROM data_version WHERE id = 1")
 
 
+# The children of each (method, route, status): `labels()` validates and locks on every
+# call, which a hot read need not pay on each request. Routes are templates: a bounded set.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
-    labels = (method, route, str(status))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(seconds)
+    children = _CHILDREN.get((method, route, status))
+    if children is None:
+        labels = (method, route, str(status))
+        children = _CHILDREN[(method, route, status)] = (
+            REQUESTS.labels(*labels),
+            LATENCY.labels(*labels),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 class _ObservedPool(AsyncAdaptedQueuePool):

@@ -77,4 +77,4 @@ async def test_the_cache_is_bounded_in_bytes(world: World, serve: Serve) -> None
         while not hasattr(cache, "store"):
             cache = cache.app
         assert cache.bytes <= 2_000
-        assert sum(len(entry.body) for entry in cache.store.values()) == cache.bytes
+        assert sum(entry.size for entry in cache.store.values()) == cache.bytes
