@@ -214,10 +214,28 @@ def import_(
     dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
 ) -> None:
     """Import a dataset in the bundled format: all or nothing, in one transaction."""
-    from app.dataset import loader
+    from app.dataset import bulk, loader
     from app.dataset.io import DatasetInvalid, read_path
     from app.progress import stages
 
+    if bulk.is_large(path):
+        # Streamed and staged by COPY, checked and written set-wise: memory stays bounded.
+        try:
+            with (
+                schema_database_url(get_settings()) as url,
+                stages("import", bulk.STAGES) as stage,
+            ):
+                report = asyncio.run(
+                    bulk.import_directory_async(
+                        url, path, actor="cli", dry_run=dry_run, on_stage=stage
+                    )
+                )
+        except DatasetInvalid as error:
+            _print_issues(error.issues)
+            raise CliError(f"{len(error.issues)} invalid record(s); nothing was imported") from None
+        verb = "Would import" if dry_run else "Imported"
+        typer.echo(f"{verb}: {_summary(report)} (+created ~updated =unchanged).")
+        return
     positions: dict[str, list[int]] = {}
     try:
         dataset, issues = read_path(path, positions)

@@ -65,28 +65,36 @@ def validate_records(
 ) -> tuple[list[Any], list[Issue]]:
     """Validate raw records of one entity type; return the valid ones and an issue per error
     (and, in `positions`, each valid record's number in the input)."""
-    model = ENTITY_FILES[entity]
     if not isinstance(raws, list):
         return [], [Issue(file=file, message=f"{entity} must be a list of records")]
     records: list[Any] = []
     issues: list[Issue] = []
     for number, raw in enumerate(raws):
-        try:
-            records.append(model.model_validate(raw))
+        record, found = validate_record(entity, number, raw, file)
+        if record is not None:
+            records.append(record)
             if positions is not None:
                 positions.append(number)
-        except ValidationError as error:
-            for detail in error.errors():
-                issues.append(
-                    Issue(
-                        file=file,
-                        record=number,
-                        key=record_key(entity, raw),
-                        field=_loc(detail),
-                        message=detail["msg"],
-                    )
-                )
+        issues += found
     return records, issues
+
+
+def validate_record(entity: str, number: int, raw: Any, file: str) -> tuple[Any, list[Issue]]:
+    """One raw record of `entity` checked against its record model: the record, or None and
+    an issue per error."""
+    try:
+        return ENTITY_FILES[entity].model_validate(raw), []
+    except ValidationError as error:
+        return None, [
+            Issue(
+                file=file,
+                record=number,
+                key=record_key(entity, raw),
+                field=_loc(detail),
+                message=detail["msg"],
+            )
+            for detail in error.errors()
+        ]
 
 
 def dataset_from_mapping(
