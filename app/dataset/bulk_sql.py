@@ -235,7 +235,6 @@ SELECT :actor, 'observation',
   FROM import_observation_plan p
   LEFT JOIN observation o ON o.id = p.stored_id
  WHERE p.status <> 'same'
- ORDER BY p.n
 """
 
 # Updates that close an interval run before those that open one, so the exclusion

@@ -7,6 +7,7 @@ sliding buffer), CSV files row by row.
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,9 @@ from app.dataset.schemas import ENTITY_FILES
 
 _CHUNK = 1 << 20
 _DECODER = json.JSONDecoder()
-_SPACE = " \t\n\r"
+_SPACE = re.compile(r"[ \t\n\r]*")
+# White space, then what follows an element: another one or the end of the array.
+_AFTER = re.compile(r"[ \t\n\r]*([,\]])")
 
 
 def iter_json_array(path: Path) -> Iterator[Any]:
@@ -36,8 +39,9 @@ def iter_json_array(path: Path) -> Iterator[Any]:
         buffer, position, eof = "", 0, False
 
         def fill() -> bool:
+            """Append the next chunk (dropping what was read); False at the end of the file."""
             nonlocal buffer, position, eof
-            chunk = handle.read(_CHUNK)
+            chunk = "" if eof else handle.read(_CHUNK)
             eof = not chunk
             buffer, position = buffer[position:] + chunk, 0
             return not eof
@@ -46,8 +50,7 @@ def iter_json_array(path: Path) -> Iterator[Any]:
             """The next character that is not white space ('' at the end of the file)."""
             nonlocal position
             while True:
-                while position < len(buffer) and buffer[position] in _SPACE:
-                    position += 1
+                position = _SPACE.match(buffer, position).end()  # type: ignore[union-attr]
                 if position < len(buffer):
                     return buffer[position]
                 if not fill():
@@ -65,21 +68,25 @@ def iter_json_array(path: Path) -> Iterator[Any]:
                     try:
                         element, end = _DECODER.raw_decode(buffer, position)
                     except json.JSONDecodeError as error:
-                        if not eof and fill():
+                        if fill():
                             continue
                         raise invalid(f"not valid JSON: {error}") from None
                     # A number at the end of the buffer may go on in the next chunk.
-                    if end == len(buffer) and not eof and fill():
+                    if end == len(buffer) and fill():
                         continue
                     break
-                position = end
                 yield element
-                separator = skip_space()
-                position += 1
-                if separator == "]":
-                    break
-                if separator != ",":
+                after = _AFTER.match(buffer, end)
+                while after is None and _SPACE.match(buffer, end).end() == len(buffer):  # type: ignore[union-attr]
+                    position = end
+                    if not fill():
+                        break
+                    end, after = 0, _AFTER.match(buffer, 0)
+                if after is None:
                     raise invalid("not valid JSON: expected ',' or ']' after a record")
+                position = after.end()
+                if after.group(1) == "]":
+                    break
         if skip_space() != "":
             raise invalid("not valid JSON: extra data after the array")
 
