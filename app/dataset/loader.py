@@ -102,7 +102,7 @@ def entity_key(entity: str, record: Any) -> str:
 
 # Per entity: the query, its scope filters (by the scope parameter that enables each; a row
 # matching any of them is read), and its order.
-_SQL: dict[str, tuple[str, dict[str, str], str]] = {
+SQL: dict[str, tuple[str, dict[str, str], str]] = {
     "sources": (
         """SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
              FROM source""",
@@ -297,7 +297,7 @@ async def read_database(
     parts: dict[str, list[Any]] = {}
     parameters = scope.parameters() if scope is not None else {}
     for entity in entities:
-        select_from, filters, order = _SQL[entity]
+        select_from, filters, order = SQL[entity]
         sql = f"{select_from} {order}"
         if scope is not None:
             # Only the filters the scope gives values for: an empty scope reads nothing, and

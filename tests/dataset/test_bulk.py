@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes.models import Change
 from app.dataset import bulk, loader
+from app.dataset.export import export_directory_async
 from app.dataset.io import DatasetInvalid, dataset_from_mapping, write_dataset
 from app.dataset.stream import DirectorySource, MappingSource, iter_json_array
 from tests.dataset.sample import sample
@@ -189,9 +190,25 @@ class TestStream:
 
 
 async def _export(url: str, directory: Path, fmt: str) -> dict[str, Any]:
-    dataset = await loader.export_async(url)
-    write_dataset(dataset, directory, fmt=fmt)
-    return dataset.model_dump(mode="json")
+    """What `juriscope export` writes into `directory`; the stored data, as records."""
+    await asyncio.to_thread(directory.mkdir)
+    await export_directory_async(url, directory, fmt=fmt)
+    return (await loader.export_async(url)).model_dump(mode="json")
+
+
+class TestExport:
+    @pytest.mark.parametrize("fmt", ["json", "csv"])
+    async def test_streamed_files_are_those_of_write_dataset(
+        self, database_url: str, tmp_path: Path, fmt: str
+    ) -> None:
+        await asyncio.to_thread((tmp_path / "streamed").mkdir)
+        count, files = await export_directory_async(database_url, tmp_path / "streamed", fmt=fmt)
+        dataset = await loader.export_async(database_url)
+        written = write_dataset(dataset, tmp_path / "whole", fmt=fmt)
+        assert count == sum(dataset.counts().values()) > 0
+        assert [f.name for f in files] == [f.name for f in written]
+        for streamed, whole in zip(files, written, strict=True):
+            assert streamed.read_bytes() == whole.read_bytes(), streamed.name
 
 
 class TestRoundTrip:
