@@ -1,15 +1,24 @@
 """How much single writes cost at the bundled scale and at the benchmark's (`make
-bench-writes`): feature-value PUT, jurisdiction PATCH, a 100-observation POST.
+bench-writes`): feature-value PUT, jurisdiction PATCH, a 100-observation POST; and the import
+of the whole benchmark dataset into an empty database.
 
 Each scale runs on a database of its own, made for the run and dropped after it: the bundled
 dataset seeded into an empty one, and a copy of the bench database (`bench.generate`, 300
 jurisdictions, 86,000 feature values, 1,000,000 observations). Writes go through the real app
 in process (no HTTP server: what is compared is the write's own cost, not the transport), one
 at a time, after a warm-up; the report gives medians and the benchmark/bundled ratio.
+
+The import: the bench database exported with `juriscope export`'s code into
+bench/out/import/ (JSON; kept for the next run), then imported in bulk (app/dataset/bulk.py)
+into a new, migrated database, in one transaction as `juriscope import` does. Reported: wall
+time, records per second, and the CPU seconds of this process and of its database backend
+(read from /proc when the server runs on this machine), since other work on the machine
+slows the wall time.
 """
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -19,17 +28,22 @@ from typing import Any
 
 import asyncpg
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.config import Settings
-from app.dataset import loader
-from app.db import Database
+from app.dataset import bulk, loader
+from app.dataset.export import export_directory_async
+from app.dataset.stream import DirectorySource
+from app.db import Database, async_url
 from app.keys import service as keys_service
 from app.main import create_app
 from bench.generate import (
     DATABASE_NAME,
     DEFAULT_DATA_DIR,
+    OUT_DIR,
     bench_database,
     ensure_dataset,
     plain_dsn,
@@ -37,6 +51,7 @@ from bench.generate import (
 
 ROUNDS = 30
 WARM_UP = 3
+IMPORT_DIR = OUT_DIR / "import"
 
 
 async def _admin(url: str, *statements: str) -> None:
@@ -135,6 +150,40 @@ async def _measure(url: str) -> dict[str, list[float]]:
     return times
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of process `pid` on this machine (None if not here)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _import(url: str, directory: Path) -> dict[str, Any]:
+    """Import `directory` in bulk into the (empty) database at `url`, timed."""
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            pid = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+            await session.commit()
+            server, client = _cpu_seconds(pid), time.process_time()
+            started = time.perf_counter()
+            report = await bulk.import_records(session, DirectorySource(directory), actor="bench")
+            await session.commit()
+            wall = time.perf_counter() - started
+            client = time.process_time() - client
+            after = _cpu_seconds(pid)
+    finally:
+        await engine.dispose()
+    return {
+        "records": sum(c.created for c in report.counts.values()),
+        "observations": report.counts["observations"].created,
+        "wall": wall,
+        "client_cpu": client,
+        "server_cpu": None if server is None or after is None else after - server,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -146,13 +195,21 @@ def main(argv: list[str] | None = None) -> int:
         benchmark = make_url(url).set(database="juriscope_writes_bench")
         bundled_url = bundled.render_as_string(hide_password=False)
         benchmark_url = benchmark.render_as_string(hide_password=False)
+        empty_url = make_url(url).set(database="juriscope_writes_import")
+        import_url = empty_url.render_as_string(hide_password=False)
+        databases = (
+            "juriscope_writes_bundled",
+            "juriscope_writes_bench",
+            "juriscope_writes_import",
+        )
+        drop = [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in databases]
         asyncio.run(
             _admin(
                 url,
-                "DROP DATABASE IF EXISTS juriscope_writes_bundled WITH (FORCE)",
-                "DROP DATABASE IF EXISTS juriscope_writes_bench WITH (FORCE)",
+                *drop,
                 "CREATE DATABASE juriscope_writes_bundled",
                 f"CREATE DATABASE juriscope_writes_bench TEMPLATE {DATABASE_NAME}",
+                "CREATE DATABASE juriscope_writes_import",
             )
         )
         try:
@@ -160,19 +217,18 @@ def main(argv: list[str] | None = None) -> int:
 
             migrate.upgrade(bundled_url)
             migrate.upgrade(benchmark_url)
+            migrate.upgrade(import_url)
             asyncio.run(loader.seed_async(bundled_url))
             results = {
                 "bundled": asyncio.run(_measure(bundled_url)),
                 "benchmark": asyncio.run(_measure(benchmark_url)),
             }
+            if not (IMPORT_DIR / "observations.json").exists():
+                IMPORT_DIR.mkdir(parents=True, exist_ok=True)
+                asyncio.run(export_directory_async(url, IMPORT_DIR))
+            imported = asyncio.run(_import(import_url, IMPORT_DIR))
         finally:
-            asyncio.run(
-                _admin(
-                    url,
-                    "DROP DATABASE IF EXISTS juriscope_writes_bundled WITH (FORCE)",
-                    "DROP DATABASE IF EXISTS juriscope_writes_bench WITH (FORCE)",
-                )
-            )
+            asyncio.run(_admin(url, *drop))
     print(f"writes, {ROUNDS} each after {WARM_UP} warm-up, in process, {date.today()}")
     print("| write | bundled p50 ms | benchmark p50 ms | ratio | benchmark p95 ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
@@ -181,6 +237,18 @@ def main(argv: list[str] | None = None) -> int:
         large = statistics.median(results["benchmark"][name])
         p95 = sorted(results["benchmark"][name])[int(0.95 * (ROUNDS - 1))]
         print(f"| {name} | {small:.1f} | {large:.1f} | {large / small:.2f} | {p95:.1f} |")
+    server = imported["server_cpu"]
+    print()
+    print(
+        "| import into an empty database | records | wall s | records/s | CPU s (client + server) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        f"| the benchmark dataset ({imported['observations']:,} observations) "
+        f"| {imported['records']:,} | {imported['wall']:.1f} "
+        f"| {imported['records'] / imported['wall']:,.0f} "
+        f"| {imported['client_cpu']:.1f} + {'?' if server is None else f'{server:.1f}'} |"
+    )
     return 0
 
 

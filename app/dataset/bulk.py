@@ -14,7 +14,7 @@ and go through the loader as in any import. All or nothing: every issue is repor
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import asyncpg
 from sqlalchemy import text
@@ -48,6 +48,8 @@ _EVERY = 50_000  # records between progress reports while streaming
 # A directory whose feature values and observations take more bytes than this is imported
 # in bulk (the bundled dataset's take half a megabyte).
 BULK_BYTES = 8 << 20
+# A request body with this many feature values and observations is imported in bulk.
+BULK_RECORDS = 10_000
 _FeatureTypes = dict[str, tuple[str, list[dict[str, Any]] | None]]
 
 
@@ -359,6 +361,14 @@ async def import_records(
 def _sorted(issues: list[Issue]) -> list[Issue]:
     order = {FILES[entity]: number for number, entity in enumerate(ENTITY_FILES)}
     return sorted(issues, key=lambda i: (order.get(i.file, 0), i.record or 0))
+
+
+def is_large_payload(payload: object) -> TypeGuard[dict[str, Any]]:
+    """Whether a parsed request body is a dataset to import in bulk."""
+    if not isinstance(payload, dict):
+        return False
+    lists = [payload.get(entity) for entity in BULK]
+    return sum(len(records) for records in lists if isinstance(records, list)) >= BULK_RECORDS
 
 
 def is_large(path: Path) -> bool:

@@ -97,6 +97,20 @@ def validate_record(entity: str, number: int, raw: Any, file: str) -> tuple[Any,
         ]
 
 
+def unknown_lists(payload: dict[str, Any], *, file: str) -> list[Issue]:
+    """An issue naming the keys of `payload` that are no entity list, if there are any."""
+    unknown = sorted(set(payload) - set(ENTITY_FILES))
+    if not unknown:
+        return []
+    return [
+        Issue(
+            file=file,
+            message=f"unknown entity lists: {', '.join(unknown)}; "
+            f"expected some of {', '.join(ENTITY_FILES)}",
+        )
+    ]
+
+
 def dataset_from_mapping(
     payload: Any, *, file: str = "payload", positions: dict[str, list[int]] | None = None
 ) -> tuple[Dataset, list[Issue]]:
@@ -105,16 +119,7 @@ def dataset_from_mapping(
     stood in its list, so later issues can name the input's record numbers."""
     if not isinstance(payload, dict):
         return Dataset(), [Issue(file=file, message="expected an object of entity lists")]
-    issues: list[Issue] = []
-    unknown = sorted(set(payload) - set(ENTITY_FILES))
-    if unknown:
-        issues.append(
-            Issue(
-                file=file,
-                message=f"unknown entity lists: {', '.join(unknown)}; "
-                f"expected some of {', '.join(ENTITY_FILES)}",
-            )
-        )
+    issues = unknown_lists(payload, file=file)
     parts: dict[str, list[Any]] = {}
     for entity in ENTITY_FILES:
         if entity in payload:
