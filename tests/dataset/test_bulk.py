@@ -152,6 +152,16 @@ class TestSameIssuesAsTheLoader:
             )
         ]
 
+    async def test_an_entity_that_is_not_a_list(self, session: AsyncSession) -> None:
+        payload = dict(sample(), observations={"not": "a list"})
+        with pytest.raises(DatasetInvalid) as caught:
+            await _bulk(session, payload)
+        assert _issues(caught.value) == [
+            (":observations", None, None, None, "observations must be a list of records", False)
+        ]
+        await session.rollback()
+        assert await session.scalar(text("SELECT count(*) FROM jurisdiction")) > 0
+
     async def _same_issues(
         self, session: AsyncSession, payload: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
