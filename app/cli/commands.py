@@ -215,9 +215,27 @@ def import_(
 ) -> None:
     """Import a dataset in the bundled format: all or nothing, in one transaction."""
     from app.cli.progress import stages
-    from app.dataset import loader
+    from app.dataset import bulk, loader
     from app.dataset.io import DatasetInvalid, read_path
 
+    if bulk.is_large(path):
+        # Streamed and staged by COPY, checked and written set-wise: memory stays bounded.
+        try:
+            with (
+                schema_database_url(get_settings()) as url,
+                stages("import", bulk.STAGES) as stage,
+            ):
+                report = asyncio.run(
+                    bulk.import_directory_async(
+                        url, path, actor="cli", dry_run=dry_run, on_stage=stage
+                    )
+                )
+        except DatasetInvalid as error:
+            _print_issues(error.issues)
+            raise CliError(f"{len(error.issues)} invalid record(s); nothing was imported") from None
+        verb = "Would import" if dry_run else "Imported"
+        typer.echo(f"{verb}: {_summary(report)} (+created ~updated =unchanged).")
+        return
     positions: dict[str, list[int]] = {}
     try:
         dataset, issues = read_path(path, positions)
@@ -258,29 +276,36 @@ def export(
     Frictionless Data package (the files of GET /v1/export)."""
     from app.cli.progress import stages
     from app.dataset import loader
-    from app.dataset.io import write_dataset
 
     if format not in ("json", "csv", "datapackage"):
         raise CliError(f"--format must be json, csv or datapackage, not {format!r}")
+    if format != "datapackage":
+        from app.dataset.export import export_directory_async
+
+        # Record by record from a cursor into the files: memory stays bounded.
+        directory.mkdir(parents=True, exist_ok=True)
+        with (
+            schema_database_url(get_settings()) as url,
+            stages("export", len(loader.ENTITY_NAMES)) as stage,
+        ):
+            count, written = asyncio.run(
+                export_directory_async(url, directory, fmt=format, on_stage=stage)
+            )
+        typer.echo(f"Exported {count} records to {len(written)} files in {directory}.")
+        return
+    from app.dataset.datapackage import package_files
+
     with schema_database_url(get_settings()) as url, stages("export", 2) as stage:
         stage("reading the database", 0)
-        if format == "datapackage":
-            dataset, version, changed_at = asyncio.run(loader.export_with_version_async(url))
-        else:
-            dataset = asyncio.run(loader.export_async(url))
+        dataset, version, changed_at = asyncio.run(loader.export_with_version_async(url))
         stage("writing files", sum(dataset.counts().values()))
-        if format == "datapackage":
-            from app.dataset.datapackage import package_files
-
-            directory.mkdir(parents=True, exist_ok=True)
-            files = []
-            for name, content in package_files(
-                dataset, data_version=version, data_changed_at=changed_at
-            ).items():
-                (directory / name).write_bytes(content)
-                files.append(directory / name)
-        else:
-            files = write_dataset(dataset, directory, fmt=format)
+        directory.mkdir(parents=True, exist_ok=True)
+        files = []
+        for name, content in package_files(
+            dataset, data_version=version, data_changed_at=changed_at
+        ).items():
+            (directory / name).write_bytes(content)
+            files.append(directory / name)
     typer.echo(
         f"Exported {sum(dataset.counts().values())} records to {len(files)} files in {directory}."
     )

@@ -1,12 +1,14 @@
 """Observation periods: `2024`, `2024-Q3`, `2024-06`, `2024-06-30`, and their date spans."""
 
 import calendar
+import functools
 import re
 from datetime import UTC, date, datetime
 
 _PERIOD = re.compile(r"^([0-9]{4})(?:-Q([1-4])|-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_period(period: str) -> tuple[date, date]:
     """The first and last day a period covers; ValueError if it is not a valid period."""
     match = _PERIOD.fullmatch(period)

@@ -65,28 +65,50 @@ def validate_records(
 ) -> tuple[list[Any], list[Issue]]:
     """Validate raw records of one entity type; return the valid ones and an issue per error
     (and, in `positions`, each valid record's number in the input)."""
-    model = ENTITY_FILES[entity]
     if not isinstance(raws, list):
         return [], [Issue(file=file, message=f"{entity} must be a list of records")]
     records: list[Any] = []
     issues: list[Issue] = []
     for number, raw in enumerate(raws):
-        try:
-            records.append(model.model_validate(raw))
+        record, found = validate_record(entity, number, raw, file)
+        if record is not None:
+            records.append(record)
             if positions is not None:
                 positions.append(number)
-        except ValidationError as error:
-            for detail in error.errors():
-                issues.append(
-                    Issue(
-                        file=file,
-                        record=number,
-                        key=record_key(entity, raw),
-                        field=_loc(detail),
-                        message=detail["msg"],
-                    )
-                )
+        issues += found
     return records, issues
+
+
+def validate_record(entity: str, number: int, raw: Any, file: str) -> tuple[Any, list[Issue]]:
+    """One raw record of `entity` checked against its record model: the record, or None and
+    an issue per error."""
+    try:
+        return ENTITY_FILES[entity].model_validate(raw), []
+    except ValidationError as error:
+        return None, [
+            Issue(
+                file=file,
+                record=number,
+                key=record_key(entity, raw),
+                field=_loc(detail),
+                message=detail["msg"],
+            )
+            for detail in error.errors()
+        ]
+
+
+def unknown_lists(payload: dict[str, Any], *, file: str) -> list[Issue]:
+    """An issue naming the keys of `payload` that are no entity list, if there are any."""
+    unknown = sorted(set(payload) - set(ENTITY_FILES))
+    if not unknown:
+        return []
+    return [
+        Issue(
+            file=file,
+            message=f"unknown entity lists: {', '.join(unknown)}; "
+            f"expected some of {', '.join(ENTITY_FILES)}",
+        )
+    ]
 
 
 def dataset_from_mapping(
@@ -97,16 +119,7 @@ def dataset_from_mapping(
     stood in its list, so later issues can name the input's record numbers."""
     if not isinstance(payload, dict):
         return Dataset(), [Issue(file=file, message="expected an object of entity lists")]
-    issues: list[Issue] = []
-    unknown = sorted(set(payload) - set(ENTITY_FILES))
-    if unknown:
-        issues.append(
-            Issue(
-                file=file,
-                message=f"unknown entity lists: {', '.join(unknown)}; "
-                f"expected some of {', '.join(ENTITY_FILES)}",
-            )
-        )
+    issues = unknown_lists(payload, file=file)
     parts: dict[str, list[Any]] = {}
     for entity in ENTITY_FILES:
         if entity in payload:

@@ -102,7 +102,7 @@ def entity_key(entity: str, record: Any) -> str:
 
 # Per entity: the query, its scope filters (by the scope parameter that enables each; a row
 # matching any of them is read), and its order.
-_SQL: dict[str, tuple[str, dict[str, str], str]] = {
+SQL: dict[str, tuple[str, dict[str, str], str]] = {
     "sources": (
         """SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
              FROM source""",
@@ -297,7 +297,7 @@ async def read_database(
     parts: dict[str, list[Any]] = {}
     parameters = scope.parameters() if scope is not None else {}
     for entity in entities:
-        select_from, filters, order = _SQL[entity]
+        select_from, filters, order = SQL[entity]
         sql = f"{select_from} {order}"
         if scope is not None:
             # Only the filters the scope gives values for: an empty scope reads nothing, and
@@ -366,7 +366,7 @@ _REFERENCES = text(
 )
 
 
-async def _known(session: AsyncSession, dataset: Dataset) -> tuple[Known, Dataset, Ids]:
+async def known_rows(session: AsyncSession, dataset: Dataset) -> tuple[Known, Dataset, Ids]:
     """What the checks of `dataset` need from the database, and the row ids of what it
     names: only the rows it touches (its scope), in a few statements."""
     scope = scope_of(dataset)
@@ -490,7 +490,7 @@ Stage = Callable[[str, int], None]
 _FILE_ENTITY = {f"{entity}.json": entity for entity in ENTITY_FILES}
 
 
-def _renumbered(issues: list[Issue], positions: dict[str, list[int]] | None) -> list[Issue]:
+def renumbered(issues: list[Issue], positions: dict[str, list[int]] | None) -> list[Issue]:
     """Issues of a dataset that lost its invalid records, numbered as in the input."""
     if positions is None:
         return issues
@@ -520,11 +520,28 @@ async def apply_dataset(
         # First, before any row is read: writers queue here in one order, so a definition and
         # a value written at once are checked one after the other, and nobody deadlocks.
         await lock_writers(session)
-    known, stored, ids = await _known(session, dataset)
+    known, stored, ids = await known_rows(session, dataset)
     known.rejected = {issue.key for issue in prior_issues if issue.key}
-    issues = [*prior_issues, *_renumbered(validate_dataset(dataset, known), positions)]
+    issues = [*prior_issues, *renumbered(validate_dataset(dataset, known), positions)]
     if issues:
         raise DatasetInvalid(issues)
+    return await write_checked(
+        session, dataset, stored, ids, actor=actor, dry_run=dry_run, on_stage=on_stage
+    )
+
+
+async def write_checked(
+    session: AsyncSession,
+    dataset: Dataset,
+    stored: Dataset,
+    ids: Ids,
+    *,
+    actor: str,
+    dry_run: bool,
+    on_stage: Stage | None,
+) -> ImportReport:
+    """Upsert a dataset that passed its checks against `stored` (what `known_rows` read), with
+    its change records; only the counts with dry_run."""
     plan = _plan(dataset, stored)
     report = ImportReport(
         dry_run=dry_run,
@@ -945,7 +962,7 @@ class _Writer:
 # Entry points for the CLI and the embedded start --------------------------------------------
 
 
-async def _with_session(url: str, work: Callable[[AsyncSession], Any]) -> Any:
+async def with_session(url: str, work: Callable[[AsyncSession], Any]) -> Any:
     engine = create_async_engine(async_url(url), poolclass=NullPool)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
@@ -971,7 +988,7 @@ async def seed_async(
             return None
         return await apply_dataset(session, dataset, actor="seed", on_stage=on_stage)
 
-    result: ImportReport | None = await _with_session(url, work)
+    result: ImportReport | None = await with_session(url, work)
     return result
 
 
@@ -1000,7 +1017,7 @@ async def import_async(
             positions=positions,
         )
 
-    result: ImportReport = await _with_session(url, work)
+    result: ImportReport = await with_session(url, work)
     return result
 
 
@@ -1011,7 +1028,7 @@ async def export_with_version_async(url: str) -> tuple[Dataset, int, datetime]:
         data = await changes_service.get_data_version(session)
         return await read_database(session), data.version, data.changed_at
 
-    result: tuple[Dataset, int, datetime] = await _with_session(url, work)
+    result: tuple[Dataset, int, datetime] = await with_session(url, work)
     return result
 
 
@@ -1019,5 +1036,5 @@ async def export_async(url: str) -> Dataset:
     async def work(session: AsyncSession) -> Dataset:
         return await read_database(session)
 
-    result: Dataset = await _with_session(url, work)
+    result: Dataset = await with_session(url, work)
     return result

@@ -66,6 +66,38 @@ def obs_key(record: Any) -> tuple[str, str, str, str | None]:
     return (record.jurisdiction_code, record.metric_key, record.period, record.counterpart_code)
 
 
+# The words of the cross-record rules, shared with the set-wise checks of bulk imports
+# (app/dataset/bulk.py), which apply the same rules in SQL.
+
+
+def duplicate(first: int) -> str:
+    return f"duplicate of record {first}"
+
+
+def unknown(kind: str, key: str) -> str:
+    return f"unknown {kind} {key!r}"
+
+
+def bilateral_mismatch(metric: str, *, bilateral: bool) -> str:
+    if bilateral:
+        return f"metric {metric!r} is bilateral: a counterpart jurisdiction is required"
+    return f"metric {metric!r} is not bilateral: no counterpart"
+
+
+SAME_COUNTERPART = "the counterpart must differ from the jurisdiction"
+
+
+def overlap(valid_from: date, valid_to: date | None) -> str:
+    return (
+        f"overlaps the interval from {valid_from} to {valid_to or 'open'}; "
+        "close it with valid_to first"
+    )
+
+
+def negative_logged(indices: list[str], key: str) -> str:
+    return f"must be >= 0: index {', '.join(indices)} scores {key!r} with log_minmax"
+
+
 def _duplicates(entity: str, keys: Iterable[Any]) -> list[Issue]:
     seen: dict[Any, int] = {}
     issues = []
@@ -76,7 +108,7 @@ def _duplicates(entity: str, keys: Iterable[Any]) -> list[Issue]:
                     file=FILES[entity],
                     record=number,
                     key=_show(key),
-                    message=f"duplicate of record {seen[key]}",
+                    message=duplicate(seen[key]),
                 )
             )
         else:
@@ -135,7 +167,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                         record=number,
                         key=key,
                         field="source_ids",
-                        message=f"unknown source {source_id!r}",
+                        message=unknown("source", source_id),
                     )
                 )
 
@@ -147,7 +179,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     record=number,
                     key=key,
                     field=name,
-                    message=f"unknown jurisdiction {code!r}",
+                    message=unknown("jurisdiction", code),
                 )
             )
 
@@ -193,12 +225,12 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     number,
                     key,
                     "feature_key",
-                    f"unknown feature {v.feature_key!r}",
+                    unknown("feature", v.feature_key),
                 )
             )
             continue
         try:
-            check_value(feature.value_type, _options(feature), v.value)
+            check_value(feature.value_type, feature_options(feature), v.value)
         except ValueError as error:
             issues.append(_issue("feature_values", number, key, "value", str(error)))
 
@@ -229,9 +261,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
             pass
         elif metric is None:
             issues.append(
-                _issue(
-                    "observations", number, key, "metric_key", f"unknown metric {o.metric_key!r}"
-                )
+                _issue("observations", number, key, "metric_key", unknown("metric", o.metric_key))
             )
         elif metric.bilateral and o.counterpart_code is None:
             issues.append(
@@ -240,7 +270,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     number,
                     key,
                     "counterpart_code",
-                    f"metric {metric.key!r} is bilateral: a counterpart jurisdiction is required",
+                    bilateral_mismatch(metric.key, bilateral=True),
                 )
             )
         elif not metric.bilateral and o.counterpart_code is not None:
@@ -250,7 +280,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     number,
                     key,
                     "counterpart_code",
-                    f"metric {metric.key!r} is not bilateral: no counterpart",
+                    bilateral_mismatch(metric.key, bilateral=False),
                 )
             )
         if o.counterpart_code is not None and o.counterpart_code == o.jurisdiction_code:
@@ -260,7 +290,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                     number,
                     key,
                     "counterpart_code",
-                    "the counterpart must differ from the jurisdiction",
+                    SAME_COUNTERPART,
                 )
             )
 
@@ -284,7 +314,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                             number,
                             index.key,
                             where,
-                            f"unknown feature {component.key!r}",
+                            unknown("feature", component.key),
                         )
                     )
                     continue
@@ -295,7 +325,7 @@ def validate_dataset(dataset: Dataset, known: Known) -> list[Issue]:
                 if component.key not in metrics:
                     issues.append(
                         _issue(
-                            "indices", number, index.key, where, f"unknown metric {component.key!r}"
+                            "indices", number, index.key, where, unknown("metric", component.key)
                         )
                     )
                     continue
@@ -324,7 +354,9 @@ def _scenario_issues(
     issues: list[Issue] = []
     _, problems = check_overrides(
         scenario.overrides,
-        features={key: FeatureType(f.value_type, _options(f)) for key, f in features.items()},
+        features={
+            key: FeatureType(f.value_type, feature_options(f)) for key, f in features.items()
+        },
         bilateral={key: m.bilateral for key, m in metrics.items()},
     )
     for problem in problems:
@@ -381,16 +413,7 @@ def _log_domain(dataset: Dataset, known: Known) -> list[Issue]:
     """Values that an index's log_minmax transform could not take (it needs >= 0) are refused
     when written, and an index is refused when stored values of its log_minmax components
     are negative: a ranking never meets such a value at read time."""
-    redefined = {index.key for index in dataset.indices}
-    scored = {
-        target: [i for i in indices if i not in redefined]
-        for target, indices in known.log_scored.items()
-    }
-    for index in dataset.indices:
-        for component in index.components:
-            if component.transform == "log_minmax":
-                scored.setdefault((component.kind, component.key), []).append(index.key)
-    scored = {target: indices for target, indices in scored.items() if indices}
+    scored = log_scored_targets(dataset.indices, known)
     issues = []
 
     def negative(value: Any) -> bool:
@@ -406,15 +429,8 @@ def _log_domain(dataset: Dataset, known: Known) -> list[Issue]:
     ]
     for entity, number, value, target, shown in written:
         if negative(value) and target in scored:
-            indices = ", ".join(scored[target])
             issues.append(
-                _issue(
-                    entity,
-                    number,
-                    shown,
-                    "value",
-                    f"must be >= 0: index {indices} scores {target[1]!r} with log_minmax",
-                )
+                _issue(entity, number, shown, "value", negative_logged(scored[target], target[1]))
             )
     for number, index in enumerate(dataset.indices):
         for c_number, component in enumerate(index.components):
@@ -434,6 +450,23 @@ def _log_domain(dataset: Dataset, known: Known) -> list[Issue]:
     return issues
 
 
+def log_scored_targets(
+    indices: list[IndexRecord], known: Known
+) -> dict[tuple[str, str], list[str]]:
+    """(kind, key) -> the indices that will score it with log_minmax once `indices` (new or
+    redefined) are written: its values must be >= 0."""
+    redefined = {index.key for index in indices}
+    scored = {
+        target: [i for i in names if i not in redefined]
+        for target, names in known.log_scored.items()
+    }
+    for index in indices:
+        for component in index.components:
+            if component.transform == "log_minmax":
+                scored.setdefault((component.kind, component.key), []).append(index.key)
+    return {target: names for target, names in scored.items() if names}
+
+
 def transform_problem(transform: str, value_type: str) -> str | None:
     """Why `transform` cannot score values of `value_type`, or None if it can."""
     if transform == "enum_score" and value_type != "enum":
@@ -445,7 +478,7 @@ def transform_problem(transform: str, value_type: str) -> str | None:
     return None
 
 
-def _options(feature: FeatureRecord) -> list[dict[str, Any]] | None:
+def feature_options(feature: FeatureRecord) -> list[dict[str, Any]] | None:
     if feature.allowed_values is None:
         return None
     return [option.model_dump() for option in feature.allowed_values]
@@ -472,8 +505,7 @@ def _overlaps(dataset: Dataset, known: Known) -> list[Issue]:
                         blame,
                         _show(fv_key(after)),
                         "valid_from",
-                        f"overlaps the interval from {before.valid_from} to "
-                        f"{before.valid_to or 'open'}; close it with valid_to first",
+                        overlap(before.valid_from, before.valid_to),
                         conflict=True,
                     )
                 )
@@ -500,7 +532,7 @@ def _stored_values_still_fit(dataset: Dataset, known: Known) -> list[Issue]:
             if stored.feature_key != feature.key or fv_key(stored) in replaced:
                 continue
             try:
-                check_value(feature.value_type, _options(feature), stored.value)
+                check_value(feature.value_type, feature_options(feature), stored.value)
             except ValueError as error:
                 issues.append(
                     _issue(

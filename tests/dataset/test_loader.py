@@ -49,6 +49,51 @@ CATEGORIES = {
 }
 
 
+# Invalid variations of the sample, each with the one issue it gives: (file, record, field).
+CROSS_RECORD_CASES = [
+    pytest.param(
+        lambda p: p["feature_values"][1].update(valid_from="2020-01-01"),
+        ("feature_values.json", 1, "valid_from"),
+        id="overlap",
+    ),
+    pytest.param(
+        lambda p: p["observations"][2].update(counterpart_code=None),
+        ("observations.json", 2, "counterpart_code"),
+        id="bilateral-needs-counterpart",
+    ),
+    pytest.param(
+        lambda p: p["observations"][0].update(counterpart_code="QB"),
+        ("observations.json", 0, "counterpart_code"),
+        id="not-bilateral",
+    ),
+    pytest.param(
+        lambda p: p["jurisdictions"][1].update(parent_code="QZ"),
+        ("jurisdictions.json", 1, "parent_code"),
+        id="unknown-parent",
+    ),
+    pytest.param(
+        lambda p: p["indices"][0]["components"][0].update(transform="minmax"),
+        ("indices.json", 0, "components.0.transform"),
+        id="transform-type",
+    ),
+    pytest.param(
+        lambda p: p["events"][0].update(jurisdiction_code="QZ"),
+        ("events.json", 0, "jurisdiction_code"),
+        id="unknown-jurisdiction",
+    ),
+    pytest.param(
+        lambda p: p["feature_values"][0].update(value="maybe"),
+        ("feature_values.json", 0, "value"),
+        id="enum-value",
+    ),
+    pytest.param(
+        lambda p: p["feature_values"].append(dict(p["feature_values"][0])),
+        ("feature_values.json", 4, None),
+        id="duplicate",
+    ),
+]
+
+
 def _dataset(payload: dict) -> Dataset:  # type: ignore[type-arg]
     dataset, issues = dataset_from_mapping(payload)
     assert issues == []
@@ -227,53 +272,7 @@ class TestImport:
             await session.scalar(text("SELECT count(*) FROM jurisdiction WHERE code = 'QA'")) == 0
         )
 
-    @pytest.mark.parametrize(
-        ("mutate", "expected"),
-        [
-            (
-                lambda p: p["feature_values"][1].update(valid_from="2020-01-01"),
-                ("feature_values.json", 1, "valid_from"),
-            ),
-            (
-                lambda p: p["observations"][2].update(counterpart_code=None),
-                ("observations.json", 2, "counterpart_code"),
-            ),
-            (
-                lambda p: p["observations"][0].update(counterpart_code="QB"),
-                ("observations.json", 0, "counterpart_code"),
-            ),
-            (
-                lambda p: p["jurisdictions"][1].update(parent_code="QZ"),
-                ("jurisdictions.json", 1, "parent_code"),
-            ),
-            (
-                lambda p: p["indices"][0]["components"][0].update(transform="minmax"),
-                ("indices.json", 0, "components.0.transform"),
-            ),
-            (
-                lambda p: p["events"][0].update(jurisdiction_code="QZ"),
-                ("events.json", 0, "jurisdiction_code"),
-            ),
-            (
-                lambda p: p["feature_values"][0].update(value="maybe"),
-                ("feature_values.json", 0, "value"),
-            ),
-            (
-                lambda p: p["feature_values"].append(dict(p["feature_values"][0])),
-                ("feature_values.json", 4, None),
-            ),
-        ],
-        ids=[
-            "overlap",
-            "bilateral-needs-counterpart",
-            "not-bilateral",
-            "unknown-parent",
-            "transform-type",
-            "unknown-jurisdiction",
-            "enum-value",
-            "duplicate",
-        ],
-    )
+    @pytest.mark.parametrize(("mutate", "expected"), CROSS_RECORD_CASES)
     async def test_cross_record_rules(self, session: AsyncSession, mutate, expected) -> None:  # type: ignore[no-untyped-def]
         payload = sample()
         mutate(payload)

@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.changes.models import Change
 from app.keys.schemas import KeyCreated
 from tests.dataset.sample import sample
 from tests.factories import (
@@ -366,3 +368,60 @@ class TestImportCsv:
         )
         body = assert_problem(response, 422)
         assert [e["loc"] for e in body["errors"]] == [["query", "entity"]]
+
+
+def _large(count: int) -> dict[str, Any]:
+    """The sample with `count` more daily observations of one series: a bulk import."""
+    payload = sample()
+    first = payload["observations"][0]
+    payload["observations"] += [
+        dict(first, period=f"{2000 + n // 300}-{n // 25 % 12 + 1:02d}-{n % 25 + 1:02d}", value=n)
+        for n in range(count)
+    ]
+    return payload
+
+
+class TestImportLarge:
+    """A body with many feature values and observations is imported in bulk
+    (app/dataset/bulk.py): same answers, same change records."""
+
+    async def test_creates_everything_with_one_change_per_record(
+        self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
+    ) -> None:
+        since = await last_change_id(session)
+        response = await client.post("/v1/imports", json=_large(10_000), headers=auth)
+        assert response.status_code == 200, response.text
+        assert response.json()["counts"]["observations"] == {
+            "created": 10_003,
+            "updated": 0,
+            "unchanged": 0,
+        }
+        rows = await session.execute(
+            select(Change.entity, func.count()).where(Change.id > since).group_by(Change.entity)
+        )
+        changes = dict(rows.all())
+        assert (changes["observation"], changes["feature_value"]) == (10_003, 3)
+        series = await client.get(
+            "/v1/jurisdictions/QA/metrics", params={"metrics": "qq_firms", "mrv": 1}
+        )
+        assert series.status_code == 200
+
+    async def test_every_invalid_record_is_listed(
+        self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
+    ) -> None:
+        payload = _large(10_000)
+        payload["observations"][5000]["jurisdiction_code"] = "QZ"
+        payload["observations"][7000]["period"] = "2024-13"
+        payload["feature_values"][3]["value"] = "high"
+        payload["surprise"] = []
+        since = await last_change_id(session)
+        response = await client.post("/v1/imports", json=payload, headers=auth)
+        body = assert_problem(response, 422)
+        assert body["detail"] == "4 invalid record(s); nothing was imported."
+        assert [e["loc"] for e in body["errors"]] == [
+            ["body", ""],  # the unknown list, as the loader names it
+            ["body", "observations", 7000, "period"],
+            ["body", "feature_values", 3, "value"],
+            ["body", "observations", 5000, "jurisdiction_code"],
+        ]
+        await _nothing_written(client, since)
