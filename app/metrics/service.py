@@ -194,18 +194,9 @@ async def list_observations(
     ]
 
 
-_OBSERVATION_FIELDS = (
-    "jurisdiction_code",
-    "metric_key",
-    "period",
-    "period_start",
-    "period_end",
-    "value",
-    "counterpart_code",
-    "source_ids",
-    "confidence",
-    "note",
-)
+# The documented item's fields, in its order: the JSON built by PostgreSQL cannot drift from
+# ObservationRead.
+_OBSERVATION_FIELDS = tuple(ObservationRead.model_fields)
 
 
 async def list_observations_json(

@@ -110,7 +110,11 @@ class TestResponseCache:
         assert (cold.headers["x-cache"], warm.headers["x-cache"]) == ("miss", "hit")
         assert change("juriscope_response_cache_misses_total") == 1
         assert change("juriscope_response_cache_hits_total") == 1
-        assert change("juriscope_response_cache_bytes") == len(cold.content)
+        # An entry holds both representations: the identity body and the gzip one.
+        assert warm.headers["content-encoding"] == "gzip"
+        assert change("juriscope_response_cache_bytes") == (
+            len(cold.content) + warm.num_bytes_downloaded
+        )
         assert change("juriscope_response_cache_entries") == 1
         assert (
             change("juriscope_http_requests_total", method="GET", route="/v1/compare", status="200")
