@@ -138,6 +138,7 @@ def _known(failure: Failure) -> bool:
 
 @pytest.mark.usefixtures("connected")
 # schemathesis does not annotate the decorator that parametrize() returns.
+@pytest.mark.once
 @schema.parametrize()  # type: ignore[untyped-decorator]
 @hypothesis.settings(
     max_examples=MAX_EXAMPLES,

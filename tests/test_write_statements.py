@@ -182,6 +182,7 @@ BUDGETS = {
 }
 
 
+@pytest.mark.once
 async def test_writes_cost_what_they_touch(
     client: AsyncClient, engine: AsyncEngine, session: AsyncSession, auth: dict[str, str]
 ) -> None:

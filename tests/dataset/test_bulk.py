@@ -221,6 +221,7 @@ class TestExport:
             assert streamed.read_bytes() == whole.read_bytes(), streamed.name
 
 
+@pytest.mark.once
 class TestRoundTrip:
     @pytest.mark.parametrize("fmt", ["json", "csv"])
     async def test_synthetic_dataset_round_trips_through_export_and_bulk_import(
