@@ -170,15 +170,11 @@ def _feature_row(
         scores = normalize(spec, {c: v["value"] for c, v in scored.items()})
     else:
         for code, cell in scored.items():
-            if cell is not None:
-                score = value_score(
-                    value_type,
-                    feature["allowed_values"],
-                    feature["higher_is_better"],
-                    cell["value"],
-                )
-                if score is not None:
-                    scores[code] = score
+            score = value_score(
+                value_type, feature["allowed_values"], feature["higher_is_better"], cell["value"]
+            )
+            if score is not None:
+                scores[code] = score
     best = max(scores.values(), default=None)
     # The type is part of the value: true and 1 differ.
     distinct = {(type(c["value"]).__name__, c["value"]) if c else None for c in cells.values()}
@@ -218,7 +214,9 @@ def _metric_row(
     present = {
         code: cell["value"]
         for code, cell in cells.items()
-        if cell is not None and cell["bound"] is None and cell["confidence"] != "unverified"
+        if cell is not None
+        and cell["bound"] is None
+        and cell["confidence"] != Confidence.unverified
     }
     leaders: list[str] = []
     if present and metric["higher_is_better"] is not None:

@@ -7,9 +7,12 @@ below the targets the dataset is being built towards (70% of cells, every catego
 are listed in docs/dataset.md and docs/research-log.md.
 """
 
+from typing import Any
+
 from httpx import AsyncClient
 
 from app.dataset import loader
+from tests.test_conventions import walk_pages
 
 AS_OF = "2026-11-30"
 COUNTRY_KINDS = {"country", "territory"}
@@ -17,13 +20,8 @@ COUNTRY_KINDS = {"country", "territory"}
 BUNDLED = {j.code for j in loader.bundled_dataset().jurisdictions}
 
 
-async def _all(client: AsyncClient, path: str) -> list[dict]:  # type: ignore[type-arg]
-    items, url = [], path
-    while url:
-        body = (await client.get(url)).json()
-        items += body["items"]
-        cursor = body["next_cursor"]
-        url = f"{path}{'&' if '?' in path else '?'}cursor={cursor}" if cursor else ""
+async def _all(client: AsyncClient, path: str) -> list[dict[str, Any]]:
+    items, _ = await walk_pages(client, path)
     return items
 
 
