@@ -7,6 +7,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.periods import today
 from app.keys.schemas import KeyCreated
 from tests.compare.fixtures import REGIME
 from tests.factories import create_feature, create_feature_value, create_jurisdiction, create_source
@@ -257,6 +258,19 @@ class TestPutFeature:
 
 @pytest.mark.usefixtures("land")
 class TestSetJurisdictionFeature:
+    async def test_checked_on_defaults_to_the_day_written_and_cannot_be_in_the_future(
+        self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
+    ) -> None:
+        since = await last_change_id(session)
+        future = value(True, "2020-01-01", checked_on="2999-01-01")
+        body = assert_problem(await client.put(VALUE_PATH, json=future, headers=auth), 422)
+        assert [e["loc"] for e in body["errors"]] == [["body", "checked_on"]]
+        assert await changes_since(client, since) == []
+        unstated = {k: v for k, v in value(True, "2020-01-01").items() if k != "checked_on"}
+        response = await client.put(VALUE_PATH, json=unstated, headers=auth)
+        assert response.status_code == 201, response.text
+        assert response.json()["in_force"]["checked_on"] == today().isoformat()
+
     async def test_first_value_opens_an_interval(
         self, client: AsyncClient, session: AsyncSession, key: KeyCreated, auth: dict[str, str]
     ) -> None:
