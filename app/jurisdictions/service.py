@@ -154,14 +154,18 @@ _PROFILE_EXTRAS = text(
         WHERE jurisdiction_id = :jid)                                   AS metrics,
       (SELECT count(*) FROM event WHERE jurisdiction_id = :jid)         AS events,
       (SELECT count(*) FROM (
+          -- The row ids first, then their links by primary key: a plain join makes the
+          -- planner start parallel workers for a few thousand observations.
           SELECT s.source_id FROM feature_value_source s
-            JOIN feature_value v ON v.id = s.feature_value_id WHERE v.jurisdiction_id = :jid
+           WHERE s.feature_value_id = ANY(ARRAY(
+                 SELECT id FROM feature_value WHERE jurisdiction_id = :jid))
           UNION
           SELECT s.source_id FROM observation_source s
-            JOIN observation o ON o.id = s.observation_id WHERE o.jurisdiction_id = :jid
+           WHERE s.observation_id = ANY(ARRAY(
+                 SELECT id FROM observation WHERE jurisdiction_id = :jid))
           UNION
           SELECT s.source_id FROM event_source s
-            JOIN event e ON e.id = s.event_id WHERE e.jurisdiction_id = :jid
+           WHERE s.event_id = ANY(ARRAY(SELECT id FROM event WHERE jurisdiction_id = :jid))
       ) cited)                                                          AS sources,
       (SELECT coalesce(json_agg(c.code ORDER BY c.code), '[]'::json)
          FROM jurisdiction c WHERE c.parent_id = :jid)                  AS children,
