@@ -5,9 +5,11 @@ import os
 import sys
 from typing import get_args
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -165,3 +167,37 @@ async def test_provenance_backfills_checked_on_and_guards_the_new_grade(
         else:
             raise AssertionError("SQL stored a bound outside the vocabulary")
     await engine.dispose()
+
+
+async def test_a_change_written_by_sql_takes_the_writers_lock_and_its_own_ids(
+    scratch_database: str,
+) -> None:
+    """However a change arrives, its id is drawn under the writers' lock, once per statement:
+    a SQL insert waits for a writer that holds the lock and gets ids after that writer's, and
+    no client can choose an id."""
+    engine = create_async_engine(async_url(scratch_database), poolclass=NullPool)
+    insert = text(
+        "INSERT INTO change (actor, entity, entity_key, action, after) "
+        "SELECT 'sql', 'source', 'zz-' || g, 'create', '{}' FROM generate_series(1, 3) g "
+        "RETURNING id"
+    )
+    try:
+        async with engine.connect() as writer, engine.connect() as other:
+            await writer.execute(text("SELECT pg_advisory_xact_lock(4801707113)"))
+            late = asyncio.create_task(other.execute(insert))
+            await asyncio.sleep(0.3)
+            assert not late.done()  # waits for the lock
+            first = (await writer.execute(insert)).scalars().all()
+            await writer.commit()
+            second = (await late).scalars().all()
+            await other.commit()
+            assert max(first) < min(second)
+            with pytest.raises(DBAPIError, match="cannot insert a non-DEFAULT value"):
+                await other.execute(
+                    text(
+                        "INSERT INTO change (id, actor, entity, entity_key, action) "
+                        "VALUES (1, 'sql', 'source', 'zz', 'create')"
+                    )
+                )
+    finally:
+        await engine.dispose()

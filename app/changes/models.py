@@ -14,7 +14,7 @@ class Change(Base):
     __tablename__ = "change"
     __table_args__ = (Index(None, "entity", "entity_key"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
