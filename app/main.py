@@ -12,7 +12,7 @@ from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.errors import install_error_handlers
+from app.core.error_handlers import install_error_handlers
 from app.coverage.router import router as coverage_router
 from app.events.router import router as events_router
 from app.events.write_router import router as events_writes
