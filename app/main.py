@@ -53,7 +53,8 @@ from app.scenarios.write_router import router as scenarios_writes
 from app.sources.router import router as sources_router
 from app.sources.write_router import router as sources_writes
 
-READ_ROUTERS = (
+# In this order: the OpenAPI document lists the paths in the order of their first route.
+ROUTERS = (
     jurisdictions_router,
     features_router,
     metrics_router,
@@ -65,8 +66,6 @@ READ_ROUTERS = (
     indices_router,
     scenarios_router,
     exports_router,
-)
-WRITE_ROUTERS = (
     jurisdictions_writes,
     features_writes,
     metrics_writes,
@@ -223,11 +222,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
             build_stack(), templates=lambda: app.openapi()["paths"]
         )
+    # The reads are the operations that take the read-access dependency (the scenario
+    # evaluation, a POST, too).
     read_operations = {
         route.operation_id
-        for router in READ_ROUTERS
+        for router in ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute) and route.operation_id
+        if isinstance(route, APIRoute) and route.operation_id and READ_ACCESS in route.dependencies
     }
     app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
         app, description=DESCRIPTION, tags=TAGS, read_operations=read_operations
@@ -238,8 +239,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.mount(explorer.ASSETS_PATH, explorer.assets, name="explorer")
     app.include_router(observed_metrics.router)
     app.include_router(api_index.router)
-    for router in READ_ROUTERS:
-        app.include_router(router, dependencies=[READ_ACCESS])
-    for router in WRITE_ROUTERS:
+    for router in ROUTERS:
         app.include_router(router)
     return app

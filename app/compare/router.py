@@ -8,6 +8,7 @@ from app.compare.schemas import Comparison
 from app.core.errors import ValidationFailed, error_responses
 from app.core.schemas import parse_codes, parse_keys
 from app.features.models import FeatureCategory
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import AsOf, FormatQuery, ReadSessionDep
 from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 
@@ -19,6 +20,7 @@ MIN_CODES, MAX_CODES = 2, 50
 @router.get(
     "",
     operation_id="compareJurisdictions",
+    dependencies=[READ_ACCESS],
     summary="Compare jurisdictions side by side",
     response_model=Comparison,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

@@ -7,6 +7,7 @@ from app.core.schemas import parse_codes
 from app.events import service
 from app.events.dependencies import EventKindQuery
 from app.events.schemas import EVENT_CSV, EventList
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import (
     CodesQuery,
     FromQuery,
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 @router.get(
     "",
     operation_id="listEvents",
+    dependencies=[READ_ACCESS],
     summary="The regulatory timeline",
     response_model=EventList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

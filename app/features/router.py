@@ -8,6 +8,7 @@ from app.core.schemas import Key, parse_codes
 from app.features import service
 from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import (
     JSON_ONLY,
     AsOf,
@@ -40,6 +41,7 @@ FEATURE_CSV = (
 @router.get(
     "",
     operation_id="listFeatures",
+    dependencies=[READ_ACCESS],
     summary="List feature definitions",
     response_model=FeatureList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
@@ -66,7 +68,7 @@ async def list_features(
 @router.get(
     "/{key}",
     operation_id="getFeature",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a feature definition",
     response_model=FeatureRead,
     responses=error_responses(404, 406, 422, 503),
@@ -81,6 +83,7 @@ async def get_feature(key: KeyPath, response: Response, session: ReadSessionDep)
 @router.get(
     "/{key}/values",
     operation_id="listFeatureValues",
+    dependencies=[READ_ACCESS],
     summary="A feature across jurisdictions",
     response_model=FeatureValueList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

@@ -5,6 +5,7 @@ from pydantic_core import to_json
 
 from app.core.errors import ValidationFailed, error_responses
 from app.core.schemas import Key, ascii_fold, parse_codes
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -58,7 +59,7 @@ def parse_weights(raw: str | None) -> dict[str, float] | None:
     operation_id="listIndices",
     summary="List composite indices",
     response_model=IndexList,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(406, 422, 503),
 )
 async def list_indices(session: ReadSessionDep) -> IndexList:
@@ -71,7 +72,7 @@ async def list_indices(session: ReadSessionDep) -> IndexList:
     operation_id="getIndex",
     summary="Get a composite index",
     response_model=IndexRead,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(404, 406, 422, 503),
 )
 async def get_index(key: KeyPath, response: Response, session: ReadSessionDep) -> IndexRead:
@@ -84,6 +85,7 @@ async def get_index(key: KeyPath, response: Response, session: ReadSessionDep) -
 @router.get(
     "/{key}/scores",
     operation_id="getIndexScores",
+    dependencies=[READ_ACCESS],
     summary="Rank jurisdictions on an index",
     response_model=IndexScores,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

@@ -11,6 +11,7 @@ from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
 from app.features.models import FeatureCategory
 from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -57,6 +58,7 @@ LIST_CSV_COLUMNS = (
 @router.get(
     "",
     operation_id="listJurisdictions",
+    dependencies=[READ_ACCESS],
     summary="List jurisdictions",
     response_model=JurisdictionList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -123,7 +125,7 @@ async def list_jurisdictions(
 @router.get(
     "/{code}",
     operation_id="getJurisdiction",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a jurisdiction's profile",
     response_model=JurisdictionProfile,
     responses=error_responses(404, 406, 422, 503),
@@ -141,6 +143,7 @@ async def get_jurisdiction(
 @router.get(
     "/{code}/features",
     operation_id="listJurisdictionFeatures",
+    dependencies=[READ_ACCESS],
     summary="A jurisdiction's feature values",
     response_model=FeatureValueList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -176,6 +179,7 @@ async def list_jurisdiction_features(
 @router.get(
     "/{code}/metrics",
     operation_id="listJurisdictionObservations",
+    dependencies=[READ_ACCESS],
     summary="A jurisdiction's observations",
     response_model=ObservationList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -221,6 +225,7 @@ async def list_jurisdiction_observations(
 @router.get(
     "/{code}/events",
     operation_id="listJurisdictionEvents",
+    dependencies=[READ_ACCESS],
     summary="A jurisdiction's timeline",
     response_model=EventList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -259,7 +264,7 @@ async def list_jurisdiction_events(
     operation_id="getJurisdictionFeature",
     summary="A jurisdiction's value of one feature, with its history",
     response_model=FeatureValueHistory,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(404, 406, 422, 503),
 )
 async def get_jurisdiction_feature(

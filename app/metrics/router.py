@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_codes
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import (
     JSON_ONLY,
     CodesQuery,
@@ -34,6 +35,7 @@ METRIC_CSV = ("key", "name", "unit", "frequency", "bilateral", "higher_is_better
 @router.get(
     "",
     operation_id="listMetrics",
+    dependencies=[READ_ACCESS],
     summary="List metric definitions",
     response_model=MetricList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
@@ -58,7 +60,7 @@ async def list_metrics(
 @router.get(
     "/{key}",
     operation_id="getMetric",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a metric definition",
     response_model=MetricRead,
     responses=error_responses(404, 406, 422, 503),
@@ -73,6 +75,7 @@ async def get_metric(key: KeyPath, response: Response, session: ReadSessionDep) 
 @router.get(
     "/{key}/observations",
     operation_id="listMetricObservations",
+    dependencies=[READ_ACCESS],
     summary="Panel data of a metric",
     response_model=ObservationList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

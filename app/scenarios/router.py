@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.core.errors import error_responses
 from app.core.periods import as_of_or_today
 from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep
 from app.http.etags import resource_etag
 from app.http.negotiation import CSV_CONTENT
@@ -43,7 +44,7 @@ IdPath = Annotated[Slug, Path(description="Scenario id.", examples=["hk-dual-san
     operation_id="evaluateScenario",
     summary="What if a jurisdiction changed?",
     response_model=ScenarioResult,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(400, 404, 406, 413, 422, 429, 503),
 )
 async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -> ScenarioResult:
@@ -58,6 +59,7 @@ async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -
 @router.get(
     "",
     operation_id="listScenarios",
+    dependencies=[READ_ACCESS],
     summary="List saved scenarios",
     response_model=ScenarioList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -90,7 +92,7 @@ async def list_scenarios(
 @router.get(
     "/{id}",
     operation_id="getScenario",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a saved scenario",
     response_model=ScenarioRead,
     responses=error_responses(404, 406, 422, 503),
@@ -106,7 +108,7 @@ async def get_scenario(id: IdPath, response: Response, session: ReadSessionDep) 
 @router.get(
     "/{id}/evaluation",
     operation_id="getScenarioEvaluation",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Evaluate a saved scenario on current data",
     response_model=ScenarioEvaluation,
     responses=error_responses(404, 406, 409, 422, 503),

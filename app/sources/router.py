@@ -4,6 +4,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Slug
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import JSON_ONLY, Listing, ReadSessionDep
 from app.http.etags import resource_etag
 from app.http.negotiation import CSV_CONTENT
@@ -19,6 +20,7 @@ SOURCE_CSV = ("id", "publisher", "title", "url", "published_on", "accessed_on", 
 @router.get(
     "",
     operation_id="listSources",
+    dependencies=[READ_ACCESS],
     summary="List sources",
     response_model=SourceList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
@@ -48,7 +50,7 @@ async def list_sources(
 @router.get(
     "/{id}",
     operation_id="getSource",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a source",
     response_model=SourceRead,
     responses=error_responses(404, 406, 422, 503),
