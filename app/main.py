@@ -51,7 +51,6 @@ from app.observability.tracing import setup_tracing, trace_engines
 from app.scenarios.router import router as scenarios_router
 from app.scenarios.write_router import router as scenarios_writes
 from app.sources.router import router as sources_router
-from app.sources.write_router import router as sources_writes
 
 # In this order: the OpenAPI document lists the paths in the order of their first route.
 ROUTERS = (
@@ -69,7 +68,6 @@ ROUTERS = (
     jurisdictions_writes,
     features_writes,
     metrics_writes,
-    sources_writes,
     events_writes,
     indices_writes,
     scenarios_writes,
