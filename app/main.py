@@ -15,7 +15,6 @@ from app.core.db import Database
 from app.core.error_handlers import install_error_handlers
 from app.coverage.router import router as coverage_router
 from app.events.router import router as events_router
-from app.events.write_router import router as events_writes
 from app.explorer import router as explorer
 from app.exports.router import router as exports_router
 from app.features.router import router as features_router
@@ -68,7 +67,6 @@ ROUTERS = (
     jurisdictions_writes,
     features_writes,
     metrics_writes,
-    events_writes,
     indices_writes,
     scenarios_writes,
     imports_router,
