@@ -38,7 +38,6 @@ from app.http.protection import (
 from app.http.strict_json import StrictJSONMiddleware
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
-from app.indices.write_router import router as indices_writes
 from app.jurisdictions.router import router as jurisdictions_router
 from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
@@ -67,7 +66,6 @@ ROUTERS = (
     jurisdictions_writes,
     features_writes,
     metrics_writes,
-    indices_writes,
     scenarios_writes,
     imports_router,
     keys_router,
