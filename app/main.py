@@ -47,7 +47,6 @@ from app.observability import metrics as observed_metrics
 from app.observability.requests import observe
 from app.observability.tracing import setup_tracing, trace_engines
 from app.scenarios.router import router as scenarios_router
-from app.scenarios.write_router import router as scenarios_writes
 from app.sources.router import router as sources_router
 
 # In this order: the OpenAPI document lists the paths in the order of their first route.
@@ -66,7 +65,6 @@ ROUTERS = (
     jurisdictions_writes,
     features_writes,
     metrics_writes,
-    scenarios_writes,
     imports_router,
     keys_router,
 )
