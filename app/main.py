@@ -42,7 +42,6 @@ from app.jurisdictions.router import router as jurisdictions_router
 from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
-from app.metrics.write_router import router as metrics_writes
 from app.observability import metrics as observed_metrics
 from app.observability.requests import observe
 from app.observability.tracing import setup_tracing, trace_engines
@@ -64,7 +63,6 @@ ROUTERS = (
     exports_router,
     jurisdictions_writes,
     features_writes,
-    metrics_writes,
     imports_router,
     keys_router,
 )
