@@ -39,7 +39,6 @@ from app.http.strict_json import StrictJSONMiddleware
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
 from app.jurisdictions.router import router as jurisdictions_router
-from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
 from app.observability import metrics as observed_metrics
@@ -61,7 +60,6 @@ ROUTERS = (
     indices_router,
     scenarios_router,
     exports_router,
-    jurisdictions_writes,
     features_writes,
     imports_router,
     keys_router,
