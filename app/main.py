@@ -18,7 +18,6 @@ from app.events.router import router as events_router
 from app.explorer import router as explorer
 from app.exports.router import router as exports_router
 from app.features.router import router as features_router
-from app.features.write_router import router as features_writes
 from app.http.auth import READ_ACCESS
 from app.http.cache import ResponseCacheMiddleware
 from app.http.compression import GZipMiddleware, HeadMiddleware
@@ -60,7 +59,6 @@ ROUTERS = (
     indices_router,
     scenarios_router,
     exports_router,
-    features_writes,
     imports_router,
     keys_router,
 )

@@ -1,10 +1,11 @@
 """Jurisdictions: the list, profiles and their writes (scope `write`), and each
-jurisdiction's feature values, observations and timeline."""
+jurisdiction's feature values, observations and timeline. A jurisdiction's value of one
+feature, `/{code}/features/{key}`, is read and set in app.features.router."""
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_keys
@@ -14,7 +15,7 @@ from app.events.dependencies import EventKindQuery
 from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
 from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
+from app.features.schemas import VALUE_CSV, FeatureValueList
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     DEFAULT_LIMIT,
@@ -359,23 +360,3 @@ async def list_jurisdiction_events(
         page=EventList,
         columns=EVENT_CSV,
     )
-
-
-@router.get(
-    "/{code}/features/{key}",
-    operation_id="getJurisdictionFeature",
-    summary="A jurisdiction's value of one feature, with its history",
-    response_model=FeatureValueHistory,
-    dependencies=[READ_ACCESS, JSON_ONLY],
-    responses=error_responses(404, 406, 422, 503),
-)
-async def get_jurisdiction_feature(
-    code: CodePath,
-    key: Annotated[Key, Path(description="Feature key.")],
-    response: Response,
-    session: ReadSessionDep,
-) -> FeatureValueHistory:
-    """The value in force today and every interval of the history, oldest first."""
-    history = await features_service.get_history(session, code=code, key=key)
-    response.headers["ETag"] = resource_etag(history)
-    return history
