@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.cli.migrate import current_revision, head_revision
-from app.core.errors import error_responses, is_database_down, problem_response
+from app.core.error_handlers import is_database_down, problem_response
+from app.core.errors import error_responses
 
 router = APIRouter(tags=["health"])
 

@@ -12,14 +12,12 @@ from app.changes.router import router as changes_router
 from app.compare.router import router as compare_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.errors import install_error_handlers
+from app.core.error_handlers import install_error_handlers
 from app.coverage.router import router as coverage_router
 from app.events.router import router as events_router
-from app.events.write_router import router as events_writes
 from app.explorer import router as explorer
 from app.exports.router import router as exports_router
 from app.features.router import router as features_router
-from app.features.write_router import router as features_writes
 from app.http.auth import READ_ACCESS
 from app.http.cache import ResponseCacheMiddleware
 from app.http.compression import GZipMiddleware, HeadMiddleware
@@ -39,21 +37,17 @@ from app.http.protection import (
 from app.http.strict_json import StrictJSONMiddleware
 from app.imports.router import router as imports_router
 from app.indices.router import router as indices_router
-from app.indices.write_router import router as indices_writes
 from app.jurisdictions.router import router as jurisdictions_router
-from app.jurisdictions.write_router import router as jurisdictions_writes
 from app.keys.router import router as keys_router
 from app.metrics.router import router as metrics_router
-from app.metrics.write_router import router as metrics_writes
 from app.observability import metrics as observed_metrics
 from app.observability.requests import observe
 from app.observability.tracing import setup_tracing, trace_engines
 from app.scenarios.router import router as scenarios_router
-from app.scenarios.write_router import router as scenarios_writes
 from app.sources.router import router as sources_router
-from app.sources.write_router import router as sources_writes
 
-READ_ROUTERS = (
+# In this order: the OpenAPI document lists the paths in the order of their first route.
+ROUTERS = (
     jurisdictions_router,
     features_router,
     metrics_router,
@@ -65,15 +59,6 @@ READ_ROUTERS = (
     indices_router,
     scenarios_router,
     exports_router,
-)
-WRITE_ROUTERS = (
-    jurisdictions_writes,
-    features_writes,
-    metrics_writes,
-    sources_writes,
-    events_writes,
-    indices_writes,
-    scenarios_writes,
     imports_router,
     keys_router,
 )
@@ -223,11 +208,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.build_middleware_stack = lambda: observe(  # type: ignore[method-assign]
             build_stack(), templates=lambda: app.openapi()["paths"]
         )
+    # The reads are the operations that take the read-access dependency (the scenario
+    # evaluation, a POST, too).
     read_operations = {
         route.operation_id
-        for router in READ_ROUTERS
+        for router in ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute) and route.operation_id
+        if isinstance(route, APIRoute) and route.operation_id and READ_ACCESS in route.dependencies
     }
     app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
         app, description=DESCRIPTION, tags=TAGS, read_operations=read_operations
@@ -238,8 +225,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.mount(explorer.ASSETS_PATH, explorer.assets, name="explorer")
     app.include_router(observed_metrics.router)
     app.include_router(api_index.router)
-    for router in READ_ROUTERS:
-        app.include_router(router, dependencies=[READ_ACCESS])
-    for router in WRITE_ROUTERS:
+    for router in ROUTERS:
         app.include_router(router)
     return app

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from app.changes import service
 from app.changes.schemas import ChangeList
 from app.core.errors import error_responses
-from app.http.auth import get_caller
+from app.http.auth import READ_ACCESS, get_caller
 from app.http.dependencies import Listing, ReadSessionDep
 from app.http.negotiation import CSV_CONTENT
 from app.keys.schemas import Caller
@@ -34,6 +34,7 @@ class ChangeEntity(StrEnum):
 @router.get(
     "",
     operation_id="listChanges",
+    dependencies=[READ_ACCESS],
     summary="The change feed",
     response_model=ChangeList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},

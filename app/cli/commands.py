@@ -441,7 +441,7 @@ def _error_line(error: Exception) -> str:
     without the SQL statement and parameters SQLAlchemy appends."""
     from sqlalchemy import exc as sa_exc
 
-    from app.core.errors import is_database_down
+    from app.core.error_handlers import is_database_down
 
     cause: BaseException = error
     if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:

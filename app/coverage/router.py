@@ -7,6 +7,7 @@ from app.core.schemas import parse_codes
 from app.coverage import service
 from app.coverage.schemas import COVERAGE_CSV, Coverage
 from app.features.models import FeatureCategory
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import AsOf, CodesQuery, FormatQuery, ReadSessionDep
 from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 @router.get(
     "",
     operation_id="getCoverage",
+    dependencies=[READ_ACCESS],
     summary="What is known, per jurisdiction and category",
     response_model=Coverage,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

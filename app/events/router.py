@@ -1,21 +1,29 @@
+"""The regulatory timeline: reads, and writes (scope `write`)."""
+
 from datetime import date
 
 from fastapi import APIRouter, Response
+from sqlalchemy import select
 
-from app.core.errors import error_responses
+from app.core.errors import ConflictError, error_responses
 from app.core.schemas import parse_codes
+from app.dataset.schemas import EventRecord
 from app.events import service
 from app.events.dependencies import EventKindQuery
-from app.events.schemas import EVENT_CSV, EventList
+from app.events.models import Event
+from app.events.schemas import EVENT_CSV, EventList, EventRead
+from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     CodesQuery,
     FromQuery,
     Listing,
     ReadSessionDep,
+    SessionDep,
     ToQuery,
     period_range,
 )
 from app.http.negotiation import CSV_CONTENT
+from app.http.writes import apply
 from app.jurisdictions import service as jurisdictions_service
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -24,6 +32,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 @router.get(
     "",
     operation_id="listEvents",
+    dependencies=[READ_ACCESS],
     summary="The regulatory timeline",
     response_model=EventList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -61,3 +70,26 @@ async def list_events(
         page=EventList,
         columns=EVENT_CSV,
     )
+
+
+@router.post(
+    "",
+    operation_id="createEvent",
+    summary="Add an event to the timeline",
+    response_model=EventRead,
+    status_code=201,
+    responses=error_responses(400, 401, 403, 409, 413, 422, 429, 503),
+)
+async def create_event(
+    body: EventRecord,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> EventRead:
+    """Add a dated event (a law enacted or in force, a licence, an enforcement action, a
+    market entry or exit...) with its sources. 409 if the id is taken."""
+    if await session.scalar(select(Event.id).where(Event.slug == body.id)) is not None:
+        raise ConflictError(f"An event with id {body.id!r} already exists.")
+    await apply(session, caller.id, events=[body])
+    response.headers["Location"] = f"/v1/events?jurisdictions={body.jurisdiction_code}"
+    return await service.get_event(session, body.id)

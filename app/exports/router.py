@@ -6,6 +6,7 @@ from app.changes import service as changes_service
 from app.core.errors import NotAcceptable, error_responses
 from app.dataset import loader
 from app.dataset.datapackage import package_files, zipped
+from app.http.auth import READ_ACCESS
 from app.http.dependencies import ReadSessionDep
 from app.http.negotiation import negotiate
 
@@ -17,6 +18,7 @@ ZIP = "application/zip"
 @router.get(
     "",
     operation_id="exportDataset",
+    dependencies=[READ_ACCESS],
     summary="Download the dataset",
     response_class=Response,
     responses={

@@ -1,13 +1,27 @@
+"""Features: a jurisdiction's value of one feature over time, read and set; the regulatory
+taxonomy's definitions, read and written; a feature's values across jurisdictions. Writes
+need the scope `write`."""
+
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from app.core.errors import error_responses
-from app.core.schemas import Key, parse_codes
+from app.core.schemas import JurisdictionCode, Key, parse_codes
+from app.dataset.schemas import FeatureRecord, FeatureValueRecord
 from app.features import service
 from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureList, FeatureRead, FeatureValueList
+from app.features.schemas import (
+    VALUE_CSV,
+    FeatureList,
+    FeatureRead,
+    FeatureValueHistory,
+    FeatureValueList,
+    FeatureValueWrite,
+    FeatureWrite,
+)
+from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     JSON_ONLY,
     AsOf,
@@ -15,16 +29,25 @@ from app.http.dependencies import (
     HistoryQuery,
     Listing,
     ReadSessionDep,
+    SessionDep,
 )
 from app.http.etags import resource_etag
 from app.http.negotiation import CSV_CONTENT
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 from app.jurisdictions import service as jurisdictions_service
+from app.jurisdictions.dependencies import CodePath
 
-router = APIRouter(prefix="/v1/features", tags=["features"])
+# No prefix and no common tag: a jurisdiction's value of a feature is under
+# /v1/jurisdictions, and its read is listed with the jurisdiction's other reads.
+router = APIRouter()
 
 KeyPath = Annotated[
     Key, Path(description="Feature key, case-insensitive.", examples=["retail_trading_allowed"])
 ]
+# The same key and code: the writes document them in fewer words.
+WriteKeyPath = Annotated[Key, Path(description="Feature key.", examples=["regulatory_sandbox"])]
+WriteCodePath = Annotated[JurisdictionCode, Path(description="Jurisdiction code.", examples=["HK"])]
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
 FEATURE_CSV = (
     "key",
     "name",
@@ -38,8 +61,72 @@ FEATURE_CSV = (
 
 
 @router.get(
-    "",
+    "/v1/jurisdictions/{code}/features/{key}",
+    operation_id="getJurisdictionFeature",
+    tags=["jurisdictions"],
+    summary="A jurisdiction's value of one feature, with its history",
+    response_model=FeatureValueHistory,
+    dependencies=[READ_ACCESS, JSON_ONLY],
+    responses=error_responses(404, 406, 422, 503),
+)
+async def get_jurisdiction_feature(
+    code: CodePath,
+    key: Annotated[Key, Path(description="Feature key.")],
+    response: Response,
+    session: ReadSessionDep,
+) -> FeatureValueHistory:
+    """The value in force today and every interval of the history, oldest first."""
+    history = await service.get_history(session, code=code, key=key)
+    response.headers["ETag"] = resource_etag(history)
+    return history
+
+
+@router.put(
+    "/v1/jurisdictions/{code}/features/{key}",
+    operation_id="setJurisdictionFeature",
+    tags=["features"],
+    summary="Set a jurisdiction's value of a feature from a date",
+    response_model=FeatureValueHistory,
+    responses={
+        201: {"model": FeatureValueHistory, "description": "A new interval was opened."},
+        **WRITE_ERRORS,
+    },
+)
+async def set_jurisdiction_feature(
+    code: WriteCodePath,
+    key: WriteKeyPath,
+    body: FeatureValueWrite,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> FeatureValueHistory:
+    """Set the value from `valid_from` on: the interval in force that day is closed on it and
+    a new one opened, so history is kept. The value is validated against the feature's type
+    and allowed values; every source must exist. Sending the same interval again changes
+    nothing (200). 409 when an interval already starts that day with another value, or when
+    the new interval would overlap a later one. Honours If-Match (the ETag of GET on this
+    path). The change feed records it once, with the pair's whole history before and after."""
+    current = await service.get_history(session, code=code, key=key)
+    check_if_match(request, current, exists=bool(current.history))
+    new = build_record(
+        FeatureValueRecord, {**body.model_dump(), "jurisdiction_code": code, "feature_key": key}
+    )
+    records = service.plan_new_interval(current.history, new)
+    if records is not None:
+        await apply(session, caller.id, feature_values=records)
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/jurisdictions/{code}/features/{key}"
+    stored = await service.get_history(session, code=code, key=key)
+    set_etag(response, stored)
+    return stored
+
+
+@router.get(
+    "/v1/features",
     operation_id="listFeatures",
+    tags=["features"],
+    dependencies=[READ_ACCESS],
     summary="List feature definitions",
     response_model=FeatureList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
@@ -64,9 +151,10 @@ async def list_features(
 
 
 @router.get(
-    "/{key}",
+    "/v1/features/{key}",
     operation_id="getFeature",
-    dependencies=[JSON_ONLY],
+    tags=["features"],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a feature definition",
     response_model=FeatureRead,
     responses=error_responses(404, 406, 422, 503),
@@ -78,9 +166,43 @@ async def get_feature(key: KeyPath, response: Response, session: ReadSessionDep)
     return feature
 
 
+@router.put(
+    "/v1/features/{key}",
+    operation_id="putFeature",
+    tags=["features"],
+    summary="Create or replace a feature definition",
+    response_model=FeatureRead,
+    responses={201: {"model": FeatureRead, "description": "Created."}, **WRITE_ERRORS},
+)
+async def put_feature(
+    key: WriteKeyPath,
+    body: Annotated[FeatureWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> FeatureRead:
+    """Create the feature or replace its definition. A redefinition must still accept every
+    value stored for it (422 otherwise). Honours If-Match."""
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="features",
+        record=FeatureRecord,
+        data={**fields_of(body), "key": key},
+        load=lambda: service.get_feature(session, key),
+        missing=service.FeatureNotFound,
+        location=f"/v1/features/{key}",
+    )
+
+
 @router.get(
-    "/{key}/values",
+    "/v1/features/{key}/values",
     operation_id="listFeatureValues",
+    tags=["features"],
+    dependencies=[READ_ACCESS],
     summary="A feature across jurisdictions",
     response_model=FeatureValueList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

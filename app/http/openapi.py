@@ -16,8 +16,6 @@ from app.http.etags import is_api_path
 
 # Operations that need no key even when reads do (JURISCOPE_PUBLIC_READ=false).
 ALWAYS_PUBLIC = {"getApiIndex"}
-# A read served by POST: the scenario evaluation stores nothing.
-READS_BY_POST = {"evaluateScenario"}
 LOCAL_SERVER = "http://127.0.0.1:8000"
 KEY_REQUIRED: list[dict[str, list[str]]] = [{"apiKey": []}]
 
@@ -163,11 +161,12 @@ def build_openapi(
     tags: list[dict[str, Any]],
     read_operations: Iterable[str],
 ) -> dict[str, Any]:
-    """The OpenAPI document (built once per app)."""
+    """The OpenAPI document (built once per app). `read_operations` need no key while reads
+    are public."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     settings = app.state.settings
-    reads = set(read_operations) | READS_BY_POST
+    reads = set(read_operations)
     document = get_openapi(
         title=app.title,
         version=app.version,

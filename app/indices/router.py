@@ -1,10 +1,14 @@
+"""Composite indices and their rankings: reads, and writes (scope `write`)."""
+
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic_core import to_json
 
 from app.core.errors import ValidationFailed, error_responses
 from app.core.schemas import Key, ascii_fold, parse_codes
+from app.dataset.schemas import IndexRecord
+from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -14,13 +18,15 @@ from app.http.dependencies import (
     FormatQuery,
     LimitQuery,
     ReadSessionDep,
+    SessionDep,
 )
 from app.http.etags import resource_etag
 from app.http.lists import decode_cursor, encode_cursor, next_link
 from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
 from app.http.strict_json import parse_number
+from app.http.writes import fields_of, put_resource
 from app.indices import service
-from app.indices.schemas import IndexList, IndexRead, IndexScores
+from app.indices.schemas import IndexList, IndexRead, IndexScores, IndexWrite
 from app.indices.scoring import score_response
 from app.scoring.engine import DEFAULT_MIN_COVERAGE
 
@@ -58,7 +64,7 @@ def parse_weights(raw: str | None) -> dict[str, float] | None:
     operation_id="listIndices",
     summary="List composite indices",
     response_model=IndexList,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(406, 422, 503),
 )
 async def list_indices(session: ReadSessionDep) -> IndexList:
@@ -71,7 +77,7 @@ async def list_indices(session: ReadSessionDep) -> IndexList:
     operation_id="getIndex",
     summary="Get a composite index",
     response_model=IndexRead,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(404, 406, 422, 503),
 )
 async def get_index(key: KeyPath, response: Response, session: ReadSessionDep) -> IndexRead:
@@ -81,9 +87,46 @@ async def get_index(key: KeyPath, response: Response, session: ReadSessionDep) -
     return index
 
 
+@router.put(
+    "/{key}",
+    operation_id="putIndex",
+    summary="Create or replace a composite index",
+    response_model=IndexRead,
+    responses={
+        201: {"model": IndexRead, "description": "Created."},
+        **error_responses(400, 401, 403, 409, 412, 413, 422, 429, 503),
+    },
+)
+async def put_index(
+    key: KeyPath,
+    body: Annotated[IndexWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> IndexRead:
+    """Create the index or replace its components, weights and methodology. Each component
+    must name an existing feature or metric, with a transform that fits its type (enum_score
+    for enums, boolean for booleans, minmax/log_minmax/rank for numbers and metrics).
+    Honours If-Match."""
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="indices",
+        record=IndexRecord,
+        data={**fields_of(body), "key": key},
+        load=lambda: service.get_index(session, key),
+        missing=service.IndexNotFound,
+        location=f"/v1/indices/{key}",
+    )
+
+
 @router.get(
     "/{key}/scores",
     operation_id="getIndexScores",
+    dependencies=[READ_ACCESS],
     summary="Rank jurisdictions on an index",
     response_model=IndexScores,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},

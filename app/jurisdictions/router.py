@@ -1,16 +1,22 @@
+"""Jurisdictions: the list, profiles and their writes (scope `write`), and each
+jurisdiction's feature values, observations and timeline. A jurisdiction's value of one
+feature, `/{code}/features/{key}`, is read and set in app.features.router."""
+
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.core.errors import error_responses
-from app.core.schemas import JurisdictionCode, Key, parse_keys
+from app.core.schemas import Key, parse_keys
+from app.dataset.schemas import JurisdictionRecord
 from app.events import service as events_service
 from app.events.dependencies import EventKindQuery
 from app.events.schemas import EVENT_CSV, EventList
 from app.features import service as features_service
 from app.features.models import FeatureCategory
-from app.features.schemas import VALUE_CSV, FeatureValueHistory, FeatureValueList
+from app.features.schemas import VALUE_CSV, FeatureValueList
+from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     DEFAULT_LIMIT,
     JSON_ONLY,
@@ -23,25 +29,29 @@ from app.http.dependencies import (
     Listing,
     MrvQuery,
     ReadSessionDep,
+    SessionDep,
     ToQuery,
     period_range,
 )
 from app.http.etags import resource_etag
 from app.http.lists import decode_cursor, next_link, paginate
 from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 from app.jurisdictions import service
+from app.jurisdictions.dependencies import CodePath
 from app.jurisdictions.models import JurisdictionKind, Region
-from app.jurisdictions.schemas import JurisdictionList, JurisdictionProfile
+from app.jurisdictions.schemas import (
+    JurisdictionList,
+    JurisdictionPatch,
+    JurisdictionProfile,
+    JurisdictionWrite,
+)
 from app.metrics import service as metrics_service
 from app.metrics.schemas import OBSERVATION_CSV, ObservationList
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"])
 
-CodePath = Annotated[
-    JurisdictionCode,
-    Path(description="Jurisdiction code, case-insensitive (e.g. `HK`, `ae-du`).", examples=["HK"]),
-]
-
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
 LIST_CSV_COLUMNS = (
     "code",
     "name",
@@ -57,6 +67,7 @@ LIST_CSV_COLUMNS = (
 @router.get(
     "",
     operation_id="listJurisdictions",
+    dependencies=[READ_ACCESS],
     summary="List jurisdictions",
     response_model=JurisdictionList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -123,7 +134,7 @@ async def list_jurisdictions(
 @router.get(
     "/{code}",
     operation_id="getJurisdiction",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a jurisdiction's profile",
     response_model=JurisdictionProfile,
     responses=error_responses(404, 406, 422, 503),
@@ -138,9 +149,104 @@ async def get_jurisdiction(
     return profile
 
 
+@router.put(
+    "/{code}",
+    operation_id="putJurisdiction",
+    summary="Create or replace a jurisdiction",
+    response_model=JurisdictionProfile,
+    responses={201: {"model": JurisdictionProfile, "description": "Created."}, **WRITE_ERRORS},
+)
+async def put_jurisdiction(
+    code: CodePath,
+    body: Annotated[JurisdictionWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> JurisdictionProfile:
+    """Create the jurisdiction, or replace all its fields and regulators. Honours If-Match."""
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="jurisdictions",
+        record=JurisdictionRecord,
+        data={**fields_of(body), "code": code},
+        load=lambda: service.get_jurisdiction_profile(session, code),
+        missing=service.JurisdictionNotFound,
+        location=f"/v1/jurisdictions/{code}",
+    )
+
+
+@router.patch(
+    "/{code}",
+    operation_id="patchJurisdiction",
+    summary="Change some fields of a jurisdiction",
+    response_model=JurisdictionProfile,
+    responses=WRITE_ERRORS,
+)
+async def patch_jurisdiction(
+    code: CodePath,
+    body: Annotated[JurisdictionPatch, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> JurisdictionProfile:
+    """Change the fields sent; the others keep their values. Honours If-Match."""
+    current = await service.get_jurisdiction_profile(session, code)
+    check_if_match(request, current)
+    changes = fields_of(body, only_sent=True)
+    stored = current.model_dump(include=set(JurisdictionRecord.model_fields))
+    for regulator in stored["regulators"]:
+        regulator.pop("jurisdiction_code", None)
+    record = build_record(JurisdictionRecord, {**stored, **changes})
+    await apply(session, caller.id, jurisdictions=[record])
+    profile = await service.get_jurisdiction_profile(session, code)
+    set_etag(response, profile)
+    return profile
+
+
+@router.delete(
+    "/{code}",
+    operation_id="deleteJurisdiction",
+    summary="Delete a jurisdiction",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+async def delete_jurisdiction(
+    code: CodePath,
+    request: Request,
+    session: SessionDep,
+    caller: WriteKey,
+    cascade: Annotated[
+        bool,
+        Query(
+            description="Also delete the jurisdiction's feature values, observations, "
+            "events and saved scenarios (needs an admin key). Without it, a jurisdiction "
+            "that has data is refused with 409."
+        ),
+    ] = False,
+) -> Response:
+    """Delete a jurisdiction and its regulators. When it has data of its own (feature values,
+    observations, events, saved scenarios), `cascade=true` and an admin key are needed, and
+    the change feed then records every removed row (feature-value histories, observations,
+    events, scenarios) before the jurisdiction itself. Refused with 409 while other
+    jurisdictions depend on it: subdivisions or zones within it, or observations naming it
+    as counterpart. Honours If-Match."""
+    current = await service.get_jurisdiction_profile(session, code)
+    check_if_match(request, current)
+    await service.delete_jurisdiction(
+        session, code, actor=caller.id, scopes=caller.scopes, cascade=cascade
+    )
+    return Response(status_code=204)
+
+
 @router.get(
     "/{code}/features",
     operation_id="listJurisdictionFeatures",
+    dependencies=[READ_ACCESS],
     summary="A jurisdiction's feature values",
     response_model=FeatureValueList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -176,6 +282,7 @@ async def list_jurisdiction_features(
 @router.get(
     "/{code}/metrics",
     operation_id="listJurisdictionObservations",
+    dependencies=[READ_ACCESS],
     summary="A jurisdiction's observations",
     response_model=ObservationList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -221,6 +328,7 @@ async def list_jurisdiction_observations(
 @router.get(
     "/{code}/events",
     operation_id="listJurisdictionEvents",
+    dependencies=[READ_ACCESS],
     summary="A jurisdiction's timeline",
     response_model=EventList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -252,23 +360,3 @@ async def list_jurisdiction_events(
         page=EventList,
         columns=EVENT_CSV,
     )
-
-
-@router.get(
-    "/{code}/features/{key}",
-    operation_id="getJurisdictionFeature",
-    summary="A jurisdiction's value of one feature, with its history",
-    response_model=FeatureValueHistory,
-    dependencies=[JSON_ONLY],
-    responses=error_responses(404, 406, 422, 503),
-)
-async def get_jurisdiction_feature(
-    code: CodePath,
-    key: Annotated[Key, Path(description="Feature key.")],
-    response: Response,
-    session: ReadSessionDep,
-) -> FeatureValueHistory:
-    """The value in force today and every interval of the history, oldest first."""
-    history = await features_service.get_history(session, code=code, key=key)
-    response.headers["ETag"] = resource_etag(history)
-    return history

@@ -1,11 +1,15 @@
+"""Market metrics: definitions and panel data, read and written (scope `write`)."""
+
 import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_codes
+from app.dataset.schemas import MetricRecord, ObservationRecord
+from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     JSON_ONLY,
     CodesQuery,
@@ -13,27 +17,41 @@ from app.http.dependencies import (
     Listing,
     MrvQuery,
     ReadSessionDep,
+    SessionDep,
     ToQuery,
     period_range,
 )
 from app.http.etags import resource_etag
 from app.http.lists import encode_cursor, next_link
 from app.http.negotiation import CSV_CONTENT
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
-from app.metrics.schemas import OBSERVATION_CSV, MetricList, MetricRead, ObservationList
+from app.metrics.schemas import (
+    OBSERVATION_CSV,
+    BatchResult,
+    MetricList,
+    MetricRead,
+    MetricWrite,
+    ObservationBatch,
+    ObservationList,
+)
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
 KeyPath = Annotated[
     Key, Path(description="Metric key, case-insensitive.", examples=["licensed_vasp_count"])
 ]
+# The same key: the writes document it in fewer words.
+WriteKeyPath = Annotated[Key, Path(description="Metric key.", examples=["licensed_vasp_count"])]
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
 METRIC_CSV = ("key", "name", "unit", "frequency", "bilateral", "higher_is_better", "description")
 
 
 @router.get(
     "",
     operation_id="listMetrics",
+    dependencies=[READ_ACCESS],
     summary="List metric definitions",
     response_model=MetricList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(406, 422, 503)},
@@ -58,7 +76,7 @@ async def list_metrics(
 @router.get(
     "/{key}",
     operation_id="getMetric",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a metric definition",
     response_model=MetricRead,
     responses=error_responses(404, 406, 422, 503),
@@ -70,9 +88,40 @@ async def get_metric(key: KeyPath, response: Response, session: ReadSessionDep) 
     return metric
 
 
+@router.put(
+    "/{key}",
+    operation_id="putMetric",
+    summary="Create or replace a metric definition",
+    response_model=MetricRead,
+    responses={201: {"model": MetricRead, "description": "Created."}, **WRITE_ERRORS},
+)
+async def put_metric(
+    key: WriteKeyPath,
+    body: Annotated[MetricWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> MetricRead:
+    """Create the metric or replace its definition. Honours If-Match."""
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="metrics",
+        record=MetricRecord,
+        data={**fields_of(body), "key": key},
+        load=lambda: service.get_metric(session, key),
+        missing=service.MetricNotFound,
+        location=f"/v1/metrics/{key}",
+    )
+
+
 @router.get(
     "/{key}/observations",
     operation_id="listMetricObservations",
+    dependencies=[READ_ACCESS],
     summary="Panel data of a metric",
     response_model=ObservationList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -128,4 +177,41 @@ async def list_metric_observations(
         f'{{"items":{items},"next_cursor":{json.dumps(cursor)}}}',
         media_type="application/json",
         headers=next_link(listing.request, cursor),
+    )
+
+
+@router.post(
+    "/{key}/observations",
+    operation_id="upsertObservations",
+    summary="Add or update observations of a metric",
+    response_model=BatchResult,
+    responses=WRITE_ERRORS,
+)
+async def upsert_observations(
+    key: WriteKeyPath,
+    body: ObservationBatch,
+    request: Request,
+    session: SessionDep,
+    caller: WriteKey,
+) -> BatchResult:
+    """Upsert a batch by (jurisdiction, period, counterpart): new ones are created, changed
+    ones updated, identical ones left alone. All or nothing: one invalid observation rejects
+    the batch with a 422 naming it. Honours If-Match against the metric's ETag (GET
+    /v1/metrics/{key}): the batch is stored only if the definition it was read against (unit,
+    frequency) is still current."""
+    await service.metric_ids_for(session, [key])
+    if "if-match" in request.headers:
+        check_if_match(request, await service.get_metric(session, key), exists=False)
+    records = [
+        build_record(
+            ObservationRecord, {**fields_of(o), "metric_key": key}, at=("observations", number)
+        )
+        for number, o in enumerate(body.observations)
+    ]
+    report = await apply(session, caller.id, batch="observations", observations=records)
+    counts = report.counts.get("observations")
+    return BatchResult(
+        created=counts.created if counts else 0,
+        updated=counts.updated if counts else 0,
+        unchanged=counts.unchanged if counts else 0,
     )

@@ -1,22 +1,30 @@
-from typing import Annotated
+"""What-if scenarios: the evaluation (a read by POST), saved scenarios' reads, and their
+writes (scope `write`)."""
 
-from fastapi import APIRouter, Path, Query, Response
+from typing import Annotated, Any
 
-from app.core.errors import error_responses
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+
+from app.core.errors import ConflictError, error_responses
 from app.core.periods import as_of_or_today
 from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
-from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep
+from app.dataset.schemas import ScenarioRecord
+from app.http.auth import READ_ACCESS, WriteKey
+from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep, SessionDep
 from app.http.etags import resource_etag
 from app.http.negotiation import CSV_CONTENT
+from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
 from app.scenarios import service
 from app.scenarios.schemas import (
+    ScenarioCreate,
     ScenarioEvaluation,
     ScenarioList,
     ScenarioRead,
     ScenarioRequest,
     ScenarioResult,
+    ScenarioWrite,
 )
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -36,6 +44,7 @@ SCENARIO_CSV = (
 DEFAULT_PEERS = "AE-DU,SG,US"
 
 IdPath = Annotated[Slug, Path(description="Scenario id.", examples=["hk-dual-sandboxes"])]
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
 
 
 @router.post(
@@ -43,7 +52,7 @@ IdPath = Annotated[Slug, Path(description="Scenario id.", examples=["hk-dual-san
     operation_id="evaluateScenario",
     summary="What if a jurisdiction changed?",
     response_model=ScenarioResult,
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     responses=error_responses(400, 404, 406, 413, 422, 429, 503),
 )
 async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -> ScenarioResult:
@@ -58,6 +67,7 @@ async def evaluate_scenario(request: ScenarioRequest, session: ReadSessionDep) -
 @router.get(
     "",
     operation_id="listScenarios",
+    dependencies=[READ_ACCESS],
     summary="List saved scenarios",
     response_model=ScenarioList,
     responses={200: {"content": CSV_CONTENT}, **error_responses(404, 406, 422, 503)},
@@ -87,10 +97,39 @@ async def list_scenarios(
     return listing.respond(rows, key=lambda s: (s.id,), page=ScenarioList, columns=SCENARIO_CSV)
 
 
+@router.post(
+    "",
+    operation_id="createScenario",
+    summary="Save a scenario",
+    response_model=ScenarioRead,
+    status_code=201,
+    responses=WRITE_ERRORS,
+)
+async def create_scenario(
+    body: Annotated[ScenarioCreate, Body()],  # type: ignore[valid-type]
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> ScenarioRead:
+    """Save a named scenario under the id given. Its index, overrides and weights are
+    checked exactly as POST /v1/scenarios/evaluate checks them (the same 404 and 422
+    problems), and its `source_ids` must name stored sources. 409 if the id is taken.
+    Answers with the scenario, its `Location` and `ETag`."""
+    record = build_record(ScenarioRecord, fields_of(body))
+    if await _load(session, record.id) is not None:
+        raise ConflictError(f"A scenario with id {record.id!r} already exists.")
+    await service.check_scenario(session, record)
+    await apply(session, caller.id, scenarios=[record])
+    stored = await service.get_scenario(session, record.id)
+    response.headers["Location"] = f"/v1/scenarios/{record.id}"
+    set_etag(response, stored)
+    return stored
+
+
 @router.get(
     "/{id}",
     operation_id="getScenario",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Get a saved scenario",
     response_model=ScenarioRead,
     responses=error_responses(404, 406, 422, 503),
@@ -103,10 +142,61 @@ async def get_scenario(id: IdPath, response: Response, session: ReadSessionDep) 
     return scenario
 
 
+@router.put(
+    "/{id}",
+    operation_id="putScenario",
+    summary="Create or replace a scenario",
+    response_model=ScenarioRead,
+    responses={201: {"model": ScenarioRead, "description": "Created."}, **WRITE_ERRORS},
+)
+async def put_scenario(
+    id: IdPath,
+    body: Annotated[ScenarioWrite, Body()],  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: WriteKey,
+) -> ScenarioRead:
+    """Create the scenario or replace every field of it, checked as createScenario checks
+    them. Honours If-Match and If-None-Match: *."""
+    return await put_resource(
+        request,
+        response,
+        session,
+        caller.id,
+        entity="scenarios",
+        record=ScenarioRecord,
+        data={**fields_of(body), "id": id},
+        load=lambda: service.get_scenario(session, id),
+        missing=service.ScenarioNotFound,
+        location=f"/v1/scenarios/{id}",
+        check=lambda record: service.check_scenario(session, record),
+    )
+
+
+@router.delete(
+    "/{id}",
+    operation_id="deleteScenario",
+    summary="Delete a scenario",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+async def delete_scenario(
+    id: IdPath, request: Request, session: SessionDep, caller: WriteKey
+) -> Response:
+    """Delete a saved scenario; the change feed records it with its last state. Honours
+    If-Match."""
+    current = await service.get_scenario(session, id)
+    check_if_match(request, current)
+    record = await service.get_scenario_record(session, id)
+    await service.delete_scenario(session, record, actor=caller.id)
+    return Response(status_code=204)
+
+
 @router.get(
     "/{id}/evaluation",
     operation_id="getScenarioEvaluation",
-    dependencies=[JSON_ONLY],
+    dependencies=[READ_ACCESS, JSON_ONLY],
     summary="Evaluate a saved scenario on current data",
     response_model=ScenarioEvaluation,
     responses=error_responses(404, 406, 409, 422, 503),
@@ -139,3 +229,10 @@ async def get_scenario_evaluation(
         as_of=as_of,
         peers=parse_codes(peers, name="peers") or [],
     )
+
+
+async def _load(session: Any, scenario_id: str) -> ScenarioRead | None:
+    try:
+        return await service.get_scenario(session, scenario_id)
+    except service.ScenarioNotFound:
+        return None
