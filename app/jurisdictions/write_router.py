@@ -8,7 +8,8 @@ from sqlalchemy.orm import aliased
 
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, PermissionDenied, error_responses
-from app.dataset.loader import Scope, entity_key, read_database
+from app.dataset.plan import Scope, entity_key
+from app.dataset.read import read_database
 from app.dataset.schemas import JurisdictionRecord
 from app.http.auth import WriteKey
 from app.http.dependencies import SessionDep

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, ValidationFailed
-from app.dataset.loader import Scope, read_database
+from app.dataset.plan import Scope
+from app.dataset.read import read_database
 from app.dataset.schemas import ScenarioRecord
 from app.features.models import Feature
 from app.indices import service as indices_service
