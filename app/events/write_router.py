@@ -1,16 +1,13 @@
 """Writes to the timeline (scope `write`)."""
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 
-from app.core.errors import ConflictError, error_responses
+from app.core.errors import error_responses
 from app.dataset.schemas import EventRecord
 from app.events import service
-from app.events.models import Event
 from app.events.schemas import EventRead
 from app.http.auth import WriteKey
 from app.http.dependencies import SessionDep
-from app.http.writes import apply
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -31,8 +28,6 @@ async def create_event(
 ) -> EventRead:
     """Add a dated event (a law enacted or in force, a licence, an enforcement action, a
     market entry or exit...) with its sources. 409 if the id is taken."""
-    if await session.scalar(select(Event.id).where(Event.slug == body.id)) is not None:
-        raise ConflictError(f"An event with id {body.id!r} already exists.")
-    await apply(session, caller.id, events=[body])
+    event = await service.create_event(session, record=body, actor=caller.id)
     response.headers["Location"] = f"/v1/events?jurisdictions={body.jurisdiction_code}"
-    return await service.get_event(session, body.id)
+    return event

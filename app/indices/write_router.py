@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 
 from app.core.errors import error_responses
-from app.dataset.schemas import IndexRecord
 from app.http.auth import WriteKey
 from app.http.dependencies import SessionDep
 from app.http.writes import fields_of, put_resource
@@ -41,12 +40,8 @@ async def put_index(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="indices",
-        record=IndexRecord,
-        data={**fields_of(body), "key": key},
         load=lambda: service.get_index(session, key),
         missing=service.IndexNotFound,
+        write=lambda: service.put_index(session, key=key, data=fields_of(body), actor=caller.id),
         location=f"/v1/indices/{key}",
     )

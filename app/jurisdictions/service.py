@@ -1,4 +1,4 @@
-"""Jurisdiction queries: lists, profiles, lookups by code."""
+"""Jurisdictions: lists, profiles, lookups by code; create, replace and patch."""
 
 from datetime import date
 from typing import Any
@@ -10,6 +10,8 @@ from sqlalchemy.orm import aliased
 
 from app.core.errors import NotFoundError
 from app.core.periods import today
+from app.dataset.records import build_record, write_records
+from app.dataset.schemas import JurisdictionRecord
 from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
@@ -218,3 +220,34 @@ async def get_jurisdiction_profile(session: AsyncSession, code: str) -> Jurisdic
             "latest_metrics": extras["latest_metrics"],
         }
     )
+
+
+async def put_jurisdiction(
+    session: AsyncSession, *, code: str, data: dict[str, Any], actor: str
+) -> JurisdictionProfile:
+    """Create a jurisdiction or replace all its fields and regulators, with its change record;
+    409 for a regulator of another jurisdiction, 422 when invalid."""
+    record = build_record(JurisdictionRecord, {**data, "code": code})
+    await write_records(session, actor=actor, jurisdictions=[record])
+    return await get_jurisdiction_profile(session, code)
+
+
+async def patch_jurisdiction(
+    session: AsyncSession,
+    *,
+    code: str,
+    changes: dict[str, Any],
+    actor: str,
+    current: JurisdictionProfile | None = None,
+) -> JurisdictionProfile:
+    """Change the fields in `changes` (the others keep their values), with the change record;
+    `current` is the profile the caller read already. 404 for an unknown code, 409 or 422 as
+    put_jurisdiction."""
+    if current is None:
+        current = await get_jurisdiction_profile(session, code)
+    stored = current.model_dump(include=set(JurisdictionRecord.model_fields))
+    for regulator in stored["regulators"]:
+        regulator.pop("jurisdiction_code", None)
+    record = build_record(JurisdictionRecord, {**stored, **changes})
+    await write_records(session, actor=actor, jurisdictions=[record])
+    return await get_jurisdiction_profile(session, code)

@@ -13,7 +13,7 @@ from app.dataset.read import read_database
 from app.dataset.schemas import JurisdictionRecord
 from app.http.auth import WriteKey
 from app.http.dependencies import SessionDep
-from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
+from app.http.writes import check_if_match, fields_of, put_resource, set_etag
 from app.jurisdictions import service
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.router import CodePath
@@ -49,13 +49,11 @@ async def put_jurisdiction(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="jurisdictions",
-        record=JurisdictionRecord,
-        data={**fields_of(body), "code": code},
         load=lambda: service.get_jurisdiction_profile(session, code),
         missing=service.JurisdictionNotFound,
+        write=lambda: service.put_jurisdiction(
+            session, code=code, data=fields_of(body), actor=caller.id
+        ),
         location=f"/v1/jurisdictions/{code}",
     )
 
@@ -78,13 +76,13 @@ async def patch_jurisdiction(
     """Change the fields sent; the others keep their values. Honours If-Match."""
     current = await service.get_jurisdiction_profile(session, code)
     check_if_match(request, current)
-    changes = fields_of(body, only_sent=True)
-    stored = current.model_dump(include=set(JurisdictionRecord.model_fields))
-    for regulator in stored["regulators"]:
-        regulator.pop("jurisdiction_code", None)
-    record = build_record(JurisdictionRecord, {**stored, **changes})
-    await apply(session, caller.id, jurisdictions=[record])
-    profile = await service.get_jurisdiction_profile(session, code)
+    profile = await service.patch_jurisdiction(
+        session,
+        code=code,
+        changes=fields_of(body, only_sent=True),
+        actor=caller.id,
+        current=current,
+    )
     set_etag(response, profile)
     return profile
 

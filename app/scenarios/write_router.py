@@ -1,14 +1,13 @@
 """Writes to saved scenarios (scope `write`)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.core.errors import ConflictError, error_responses
-from app.dataset.schemas import ScenarioRecord
+from app.core.errors import error_responses
 from app.http.auth import WriteKey
 from app.http.dependencies import SessionDep
-from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
+from app.http.writes import check_if_match, fields_of, put_resource, set_etag
 from app.scenarios import service
 from app.scenarios.router import IdPath
 from app.scenarios.schemas import ScenarioCreate, ScenarioRead, ScenarioWrite
@@ -16,13 +15,6 @@ from app.scenarios.schemas import ScenarioCreate, ScenarioRead, ScenarioWrite
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
-
-
-async def _load(session: Any, scenario_id: str) -> ScenarioRead | None:
-    try:
-        return await service.get_scenario(session, scenario_id)
-    except service.ScenarioNotFound:
-        return None
 
 
 @router.post(
@@ -43,13 +35,8 @@ async def create_scenario(
     checked exactly as POST /v1/scenarios/evaluate checks them (the same 404 and 422
     problems), and its `source_ids` must name stored sources. 409 if the id is taken.
     Answers with the scenario, its `Location` and `ETag`."""
-    record = build_record(ScenarioRecord, fields_of(body))
-    if await _load(session, record.id) is not None:
-        raise ConflictError(f"A scenario with id {record.id!r} already exists.")
-    await service.check_scenario(session, record)
-    await apply(session, caller.id, scenarios=[record])
-    stored = await service.get_scenario(session, record.id)
-    response.headers["Location"] = f"/v1/scenarios/{record.id}"
+    stored = await service.create_scenario(session, data=fields_of(body), actor=caller.id)
+    response.headers["Location"] = f"/v1/scenarios/{stored.id}"
     set_etag(response, stored)
     return stored
 
@@ -74,15 +61,12 @@ async def put_scenario(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="scenarios",
-        record=ScenarioRecord,
-        data={**fields_of(body), "id": id},
         load=lambda: service.get_scenario(session, id),
         missing=service.ScenarioNotFound,
+        write=lambda: service.put_scenario(
+            session, scenario_id=id, data=fields_of(body), actor=caller.id
+        ),
         location=f"/v1/scenarios/{id}",
-        check=lambda record: service.check_scenario(session, record),
     )
 
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Body, Path, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Slug
-from app.dataset.schemas import SourceRecord
 from app.http.auth import WriteKey
 from app.http.dependencies import SessionDep
 from app.http.writes import fields_of, put_resource
@@ -38,12 +37,10 @@ async def put_source(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="sources",
-        record=SourceRecord,
-        data={**fields_of(body), "id": id},
         load=lambda: service.get_source(session, id),
         missing=service.SourceNotFound,
+        write=lambda: service.put_source(
+            session, source_id=id, data=fields_of(body), actor=caller.id
+        ),
         location=f"/v1/sources/{id}",
     )
