@@ -1,20 +1,25 @@
-"""Jurisdictions: lists, profiles, lookups by code; create, replace and patch."""
+"""Jurisdictions: lists, profiles, lookups by code; create, replace, patch and delete."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.core.errors import NotFoundError
+from app.changes import service as changes_service
+from app.core.errors import ConflictError, NotFoundError, PermissionDenied
 from app.core.periods import today
+from app.dataset.plan import Scope, entity_key
+from app.dataset.read import read_database
 from app.dataset.records import build_record, write_records
 from app.dataset.schemas import JurisdictionRecord
 from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
+from app.metrics.models import Observation
 
 Parent = aliased(Jurisdiction, name="parent")
 
@@ -251,3 +256,124 @@ async def patch_jurisdiction(
     record = build_record(JurisdictionRecord, {**stored, **changes})
     await write_records(session, actor=actor, jurisdictions=[record])
     return await get_jurisdiction_profile(session, code)
+
+
+async def delete_jurisdiction(
+    session: AsyncSession, code: str, *, actor: str, scopes: Sequence[str], cascade: bool
+) -> None:
+    """Delete a jurisdiction and its regulators, with its own data when `cascade` (an admin
+    key's), recording every removed row; ConflictError while others depend on it or, without
+    `cascade`, while it has data; PermissionDenied for a cascade without an admin key."""
+    jurisdiction_id = await jurisdiction_id_for(session, code)
+    child = aliased(Jurisdiction)
+    children = list(
+        await session.scalars(
+            select(child.code).where(child.parent_id == jurisdiction_id).order_by(child.code)
+        )
+    )
+    counterparts = await session.scalar(
+        select(func.count())
+        .select_from(Observation)
+        .where(Observation.counterpart_id == jurisdiction_id)
+    )
+    blockers = []
+    if children:
+        blockers.append(f"it contains {', '.join(children)} (delete or re-parent them first)")
+    if counterparts:
+        blockers.append(
+            f"{counterparts} observation(s) of other jurisdictions name it as counterpart"
+        )
+    if blockers:
+        raise ConflictError(f"Cannot delete {code}: {'; '.join(blockers)}.")
+    owned = await _owned_data(session, code)
+    if any(owned.values()) and not cascade:
+        counts = ", ".join(f"{len(rows)} {name.replace('_', ' ')}" for name, rows in owned.items())
+        raise ConflictError(
+            f"{code} has data of its own ({counts}); deleting it needs ?cascade=true and an "
+            "admin key, and removes all of it."
+        )
+    if any(owned.values()) and "admin" not in scopes:
+        raise PermissionDenied(
+            f"Deleting {code} with its data (cascade) needs an admin key; {actor} has "
+            f"{', '.join(scopes)}."
+        )
+    before = await _record(session, code)
+    await session.execute(delete(Jurisdiction).where(Jurisdiction.id == jurisdiction_id))
+    for change in _removal_changes(code, owned):
+        await changes_service.record_change(session, actor=actor, action="delete", **change)
+    await changes_service.record_change(
+        session,
+        actor=actor,
+        entity="jurisdiction",
+        entity_key=code,
+        action="delete",
+        before=before.model_dump(mode="json") if before else None,
+        after=None,
+    )
+
+
+async def _record(session: AsyncSession, code: str) -> JurisdictionRecord | None:
+    """The jurisdiction as a dataset record: its state in the change feed."""
+    stored = await read_database(session, ["jurisdictions"], scope=Scope(codes={code}))
+    return next(iter(stored.jurisdictions), None)
+
+
+async def _owned_data(session: AsyncSession, code: str) -> dict[str, list[Any]]:
+    """The jurisdiction's own feature values, observations, events and saved scenarios, as
+    records."""
+    stored = await read_database(
+        session,
+        ["feature_values", "observations", "events", "scenarios"],
+        scope=Scope(everything_of={code}),
+    )
+    return {
+        "feature_values": stored.feature_values,
+        "observations": stored.observations,
+        "events": stored.events,
+        "scenarios": stored.scenarios,
+    }
+
+
+def _removal_changes(code: str, owned: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """One change record per removed row, keyed as the feed keys their creation: a
+    feature-value history per feature, each observation, event and saved scenario."""
+    histories: dict[str, list[Any]] = {}
+    for value in owned["feature_values"]:
+        histories.setdefault(value.feature_key, []).append(value.model_dump(mode="json"))
+    records = [
+        {
+            "entity": "feature_value",
+            "entity_key": f"{code}:{key}",
+            "before": history,
+            "after": None,
+        }
+        for key, history in sorted(histories.items())
+    ]
+    records += [
+        {
+            "entity": "observation",
+            "entity_key": entity_key("observations", observation),
+            "before": observation.model_dump(mode="json"),
+            "after": None,
+        }
+        for observation in owned["observations"]
+    ]
+    records += [
+        {
+            "entity": "event",
+            "entity_key": event.id,
+            "before": event.model_dump(mode="json"),
+            "after": None,
+        }
+        for event in owned["events"]
+    ]
+    records += [
+        {
+            "entity": "scenario",
+            "entity_key": scenario.id,
+            "before": scenario.model_dump(mode="json"),
+            "after": None,
+        }
+        for scenario in owned["scenarios"]
+    ]
+    return records
