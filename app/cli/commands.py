@@ -194,10 +194,11 @@ def seed(
     """Load the bundled dataset. Idempotent: a second run changes nothing and says so."""
     from app.cli.progress import stages
     from app.dataset import loader
+    from app.dataset.plan import ENTITY_NAMES
 
     with (
         schema_database_url(get_settings()) as url,
-        stages("seed", len(loader.ENTITY_NAMES)) as stage,
+        stages("seed", len(ENTITY_NAMES)) as stage,
     ):
         report = asyncio.run(loader.seed_async(url, if_empty=if_empty, on_stage=stage))
     if report is None:
@@ -217,6 +218,7 @@ def import_(
     from app.cli.progress import stages
     from app.dataset import bulk, loader
     from app.dataset.io import DatasetInvalid, read_path
+    from app.dataset.plan import ENTITY_NAMES
 
     if bulk.is_large(path):
         # Streamed and staged by COPY, checked and written set-wise: memory stays bounded.
@@ -245,7 +247,7 @@ def import_(
     try:
         with (
             schema_database_url(get_settings()) as url,
-            stages("import", len(loader.ENTITY_NAMES)) as stage,
+            stages("import", len(ENTITY_NAMES)) as stage,
         ):
             report = asyncio.run(
                 loader.import_async(
@@ -276,6 +278,7 @@ def export(
     Frictionless Data package (the files of GET /v1/export)."""
     from app.cli.progress import stages
     from app.dataset import loader
+    from app.dataset.plan import ENTITY_NAMES
 
     if format not in ("json", "csv", "datapackage"):
         raise CliError(f"--format must be json, csv or datapackage, not {format!r}")
@@ -286,7 +289,7 @@ def export(
         directory.mkdir(parents=True, exist_ok=True)
         with (
             schema_database_url(get_settings()) as url,
-            stages("export", len(loader.ENTITY_NAMES)) as stage,
+            stages("export", len(ENTITY_NAMES)) as stage,
         ):
             count, written = asyncio.run(
                 export_directory_async(url, directory, fmt=format, on_stage=stage)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dataset import loader
 from app.dataset.io import CSV_COLUMNS, _to_cell
+from app.dataset.read import SQL
 from app.dataset.schemas import ENTITY_FILES
 
 
@@ -59,7 +60,7 @@ async def write_files(
             out: _JsonArray | _CsvRows = (
                 _JsonArray(handle) if fmt == "json" else _CsvRows(handle, entity)
             )
-            select_from, _, order = loader.SQL[entity]
+            select_from, _, order = SQL[entity]
             result = await session.stream(text(f"{select_from} {order}"))
             async for row in result.mappings():
                 record = model.model_validate(dict(row)).model_dump(mode="json")

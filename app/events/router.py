@@ -3,14 +3,12 @@
 from datetime import date
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 
-from app.core.errors import ConflictError, error_responses
+from app.core.errors import error_responses
 from app.core.schemas import parse_codes
 from app.dataset.schemas import EventRecord
 from app.events import service
 from app.events.dependencies import EventKindQuery
-from app.events.models import Event
 from app.events.schemas import EVENT_CSV, EventList, EventRead
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
@@ -23,7 +21,6 @@ from app.http.dependencies import (
     period_range,
 )
 from app.http.negotiation import CSV_CONTENT
-from app.http.writes import apply
 from app.jurisdictions import service as jurisdictions_service
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -88,8 +85,6 @@ async def create_event(
 ) -> EventRead:
     """Add a dated event (a law enacted or in force, a licence, an enforcement action, a
     market entry or exit...) with its sources. 409 if the id is taken."""
-    if await session.scalar(select(Event.id).where(Event.slug == body.id)) is not None:
-        raise ConflictError(f"An event with id {body.id!r} already exists.")
-    await apply(session, caller.id, events=[body])
+    event = await service.create_event(session, record=body, actor=caller.id)
     response.headers["Location"] = f"/v1/events?jurisdictions={body.jurisdiction_code}"
-    return await service.get_event(session, body.id)
+    return event

@@ -1,4 +1,4 @@
-"""Timeline events (reads)."""
+"""Timeline events: reads and writes."""
 
 from collections.abc import Sequence
 from datetime import date
@@ -8,6 +8,9 @@ from sqlalchemy import func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import ConflictError
+from app.dataset.records import write_records
+from app.dataset.schemas import EventRecord
 from app.events.models import Event, EventSource
 from app.events.schemas import EventRead
 from app.jurisdictions.models import Jurisdiction
@@ -86,3 +89,12 @@ async def get_event(session: AsyncSession, event_id: str) -> EventRead:
         ids=[internal] if internal else [],
     )
     return rows[0]
+
+
+async def create_event(session: AsyncSession, *, record: EventRecord, actor: str) -> EventRead:
+    """Add an event to the timeline, with its change record; 409 if its id is taken, 422 for
+    an unknown jurisdiction or source."""
+    if await session.scalar(select(Event.id).where(Event.slug == record.id)) is not None:
+        raise ConflictError(f"An event with id {record.id!r} already exists.")
+    await write_records(session, actor=actor, events=[record])
+    return await get_event(session, record.id)

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Request, Response
 
 from app.changes import service as changes_service
 from app.core.errors import NotAcceptable, error_responses
-from app.dataset import loader
 from app.dataset.datapackage import package_files, zipped
+from app.dataset.read import read_database
 from app.http.auth import READ_ACCESS
 from app.http.dependencies import ReadSessionDep
 from app.http.negotiation import negotiate
@@ -39,7 +39,7 @@ async def export_dataset(request: Request, session: ReadSessionDep) -> Response:
     accept = request.headers.get("accept", "")
     if negotiate(accept, (ZIP,)) is None:
         raise NotAcceptable(f"Cannot produce {accept!r}; this endpoint serves {ZIP}.")
-    dataset = await loader.read_database(session)
+    dataset = await read_database(session)
     data = await changes_service.get_data_version(session)
     body = zipped(
         package_files(dataset, data_version=data.version, data_changed_at=data.changed_at)

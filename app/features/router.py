@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import JurisdictionCode, Key, parse_codes
-from app.dataset.schemas import FeatureRecord, FeatureValueRecord
 from app.features import service
 from app.features.models import FeatureCategory
 from app.features.schemas import (
@@ -33,7 +32,7 @@ from app.http.dependencies import (
 )
 from app.http.etags import resource_etag
 from app.http.negotiation import CSV_CONTENT
-from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
+from app.http.writes import check_if_match, fields_of, put_resource, set_etag
 from app.jurisdictions import service as jurisdictions_service
 from app.jurisdictions.dependencies import CodePath
 
@@ -109,15 +108,12 @@ async def set_jurisdiction_feature(
     path). The change feed records it once, with the pair's whole history before and after."""
     current = await service.get_history(session, code=code, key=key)
     check_if_match(request, current, exists=bool(current.history))
-    new = build_record(
-        FeatureValueRecord, {**body.model_dump(), "jurisdiction_code": code, "feature_key": key}
+    stored, opened = await service.set_feature_value(
+        session, code=code, key=key, data=body.model_dump(), actor=caller.id, current=current
     )
-    records = service.plan_new_interval(current.history, new)
-    if records is not None:
-        await apply(session, caller.id, feature_values=records)
+    if opened:
         response.status_code = 201
         response.headers["Location"] = f"/v1/jurisdictions/{code}/features/{key}"
-    stored = await service.get_history(session, code=code, key=key)
     set_etag(response, stored)
     return stored
 
@@ -187,13 +183,9 @@ async def put_feature(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="features",
-        record=FeatureRecord,
-        data={**fields_of(body), "key": key},
         load=lambda: service.get_feature(session, key),
         missing=service.FeatureNotFound,
+        write=lambda: service.put_feature(session, key=key, data=fields_of(body), actor=caller.id),
         location=f"/v1/features/{key}",
     )
 

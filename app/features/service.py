@@ -1,4 +1,4 @@
-"""Feature definitions and feature values (reads)."""
+"""Feature definitions and feature values over time: reads and writes."""
 
 from datetime import date
 from typing import Any
@@ -10,7 +10,8 @@ from sqlalchemy.orm import aliased
 
 from app.core import periods
 from app.core.errors import ConflictError, NotFoundError
-from app.dataset.schemas import FeatureValueRecord
+from app.dataset.records import build_record, write_records
+from app.dataset.schemas import FeatureRecord, FeatureValueRecord
 from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.features.rules import value_score
 from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueRead
@@ -270,3 +271,36 @@ def plan_new_interval(
         records.append(as_record(current).model_copy(update={"valid_to": new.valid_from}))
     records.append(new)
     return records
+
+
+async def put_feature(
+    session: AsyncSession, *, key: str, data: dict[str, Any], actor: str
+) -> FeatureRead:
+    """Create or replace a feature definition, with its change record; 422 when invalid or
+    when a value stored for it would no longer fit it."""
+    record = build_record(FeatureRecord, {**data, "key": key})
+    await write_records(session, actor=actor, features=[record])
+    return await get_feature(session, key)
+
+
+async def set_feature_value(
+    session: AsyncSession,
+    *,
+    code: str,
+    key: str,
+    data: dict[str, Any],
+    actor: str,
+    current: FeatureValueHistory | None = None,
+) -> tuple[FeatureValueHistory, bool]:
+    """Set a jurisdiction's value of a feature from `valid_from` on (plan_new_interval), with
+    the pair's change record; the history after, and whether an interval was opened (not
+    when the same one is stored already). `current` is the history the caller read already
+    (to check If-Match against it). 404 for an unknown code or key, 409 when the interval
+    would rewrite or overlap history, 422 when invalid."""
+    if current is None:
+        current = await get_history(session, code=code, key=key)
+    new = build_record(FeatureValueRecord, {**data, "jurisdiction_code": code, "feature_key": key})
+    records = plan_new_interval(current.history, new)
+    if records is not None:
+        await write_records(session, actor=actor, feature_values=records)
+    return await get_history(session, code=code, key=key), records is not None

@@ -1,72 +1,15 @@
-"""What every write shares: building records with the dataset rules, applying them through
-the loader (one set of rules, one change record per entity), and If-Match."""
+"""What every write route shares: If-Match and If-None-Match against the current
+representation, the new ETag, and create-or-replace around a domain service's write."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import BaseModel
 
-from app.core.errors import ConflictError, PreconditionFailed, ValidationFailed
-from app.dataset import loader
-from app.dataset.io import DatasetInvalid, Issue
-from app.dataset.schemas import Dataset, Record
+from app.core.errors import PreconditionFailed
 from app.http.compression import identity_etag
 from app.http.etags import resource_etag
-
-R = TypeVar("R", bound=Record)
-
-
-def build_record(model: type[R], data: dict[str, Any], *, at: tuple[str | int, ...] = ()) -> R:
-    """`model` from request data; a 422 whose errors point into the body (under `at`)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        issues = [
-            {
-                "loc": ["body", *at, *[p for p in e["loc"] if p != "__root__"]],
-                "msg": e["msg"],
-                "type": e["type"],
-            }
-            for e in error.errors()
-        ]
-        raise ValidationFailed(
-            "; ".join(f"{'.'.join(map(str, i['loc']))}: {i['msg']}" for i in issues),
-            errors=issues,
-        ) from None
-
-
-def _issue_error(issue: Issue, batch: str | None) -> dict[str, Any]:
-    loc: list[str | int] = ["body"]
-    if batch is not None and issue.record is not None:
-        loc += [batch, issue.record]
-    if issue.field:
-        loc += [int(p) if p.isdigit() else p for p in issue.field.split(".")]
-    return {"loc": loc, "msg": issue.message, "type": "invalid"}
-
-
-async def apply(
-    session: AsyncSession,
-    actor: str,
-    *,
-    batch: str | None = None,
-    **entities: list[Any],
-) -> loader.ImportReport:
-    """Upsert records through the loader; 409 for conflicts with stored data, 422 otherwise.
-    For a batch body, `batch` names its list so that errors point at the record in it."""
-    try:
-        return await loader.apply_dataset(session, Dataset(**entities), actor=actor)
-    except DatasetInvalid as error:
-        detail = "; ".join(
-            f"{issue.key or issue.file}: {issue.field + ': ' if issue.field else ''}{issue.message}"
-            for issue in error.issues
-        )
-        errors = [_issue_error(issue, batch) for issue in error.issues]
-        # Classified where raised: a conflict with stored data is a 409, the rest a 422.
-        if any(issue.conflict for issue in error.issues):
-            raise ConflictError(detail, errors=errors) from None
-        raise ValidationFailed(detail, errors=errors) from None
 
 
 def check_if_match(
@@ -112,31 +55,21 @@ M = TypeVar("M", bound=BaseModel)
 async def put_resource(
     request: Request,
     response: Any,
-    session: Any,
-    actor: str,
     *,
-    entity: str,
-    record: type[Record],
-    data: dict[str, Any],
     load: Callable[[], Awaitable[M]],
     missing: type[Exception],
+    write: Callable[[], Awaitable[M]],
     location: str,
-    check: Callable[[Any], Awaitable[None]] | None = None,
 ) -> M:
-    """Create or replace one resource: If-Match against its current representation, the
-    record built (and given to `check`, for rules of the domain's own) and stored through
-    the loader, then 201 with Location or 200, and the new ETag."""
+    """Create or replace one resource: If-Match against its current representation, then
+    `write` (the domain service's create-or-replace, answering with the stored
+    representation), 201 with Location or 200, and the new ETag."""
     try:
         current: M | None = await load()
     except missing:
         current = None
     check_if_match(request, current)
-    built = build_record(record, data)
-    if check is not None:
-        await check(built)
-    records: Any = {entity: [built]}
-    await apply(session, actor, **records)
-    stored = await load()
+    stored = await write()
     if current is None:
         response.status_code = 201
         response.headers["Location"] = location

@@ -7,7 +7,6 @@ from pydantic_core import to_json
 
 from app.core.errors import ValidationFailed, error_responses
 from app.core.schemas import Key, ascii_fold, parse_codes
-from app.dataset.schemas import IndexRecord
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     DEFAULT_LIMIT,
@@ -112,13 +111,9 @@ async def put_index(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="indices",
-        record=IndexRecord,
-        data={**fields_of(body), "key": key},
         load=lambda: service.get_index(session, key),
         missing=service.IndexNotFound,
+        write=lambda: service.put_index(session, key=key, data=fields_of(body), actor=caller.id),
         location=f"/v1/indices/{key}",
     )
 

@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
+from app.dataset.records import build_record, write_records
+from app.dataset.schemas import IndexRecord
 from app.indices.schemas import ComponentRead, IndexRead
 from app.scoring.transforms import Component, ComponentSpec, RawValue, scorable
 
@@ -159,3 +161,14 @@ def component_stats(
     if spec.component.transform not in ("minmax", "log_minmax", "rank") or not numbers:
         return {"count": present, "min": None, "max": None}
     return {"count": present, "min": min(numbers), "max": max(numbers)}
+
+
+async def put_index(
+    session: AsyncSession, *, key: str, data: dict[str, Any], actor: str
+) -> IndexRead:
+    """Create or replace an index, with its change record; 422 unless every component names a
+    stored feature or metric with a transform that fits it, 409 when a log_minmax component
+    has negative stored values."""
+    record = build_record(IndexRecord, {**data, "key": key})
+    await write_records(session, actor=actor, indices=[record])
+    return await get_index(session, key)

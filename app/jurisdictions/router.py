@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_keys
-from app.dataset.schemas import JurisdictionRecord
 from app.events import service as events_service
 from app.events.dependencies import EventKindQuery
 from app.events.schemas import EVENT_CSV, EventList
@@ -36,7 +35,7 @@ from app.http.dependencies import (
 from app.http.etags import resource_etag
 from app.http.lists import decode_cursor, next_link, paginate
 from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
-from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
+from app.http.writes import check_if_match, fields_of, put_resource, set_etag
 from app.jurisdictions import service
 from app.jurisdictions.dependencies import CodePath
 from app.jurisdictions.models import JurisdictionKind, Region
@@ -168,13 +167,11 @@ async def put_jurisdiction(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="jurisdictions",
-        record=JurisdictionRecord,
-        data={**fields_of(body), "code": code},
         load=lambda: service.get_jurisdiction_profile(session, code),
         missing=service.JurisdictionNotFound,
+        write=lambda: service.put_jurisdiction(
+            session, code=code, data=fields_of(body), actor=caller.id
+        ),
         location=f"/v1/jurisdictions/{code}",
     )
 
@@ -195,15 +192,18 @@ async def patch_jurisdiction(
     caller: WriteKey,
 ) -> JurisdictionProfile:
     """Change the fields sent; the others keep their values. Honours If-Match."""
-    current = await service.get_jurisdiction_profile(session, code)
-    check_if_match(request, current)
-    changes = fields_of(body, only_sent=True)
-    stored = current.model_dump(include=set(JurisdictionRecord.model_fields))
-    for regulator in stored["regulators"]:
-        regulator.pop("jurisdiction_code", None)
-    record = build_record(JurisdictionRecord, {**stored, **changes})
-    await apply(session, caller.id, jurisdictions=[record])
-    profile = await service.get_jurisdiction_profile(session, code)
+    # Preconditions compare the whole representation; without them only the record is read.
+    current = None
+    if "if-match" in request.headers or "if-none-match" in request.headers:
+        current = await service.get_jurisdiction_profile(session, code)
+        check_if_match(request, current)
+    profile = await service.patch_jurisdiction(
+        session,
+        code=code,
+        changes=fields_of(body, only_sent=True),
+        actor=caller.id,
+        current=current,
+    )
     set_etag(response, profile)
     return profile
 

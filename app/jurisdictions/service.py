@@ -1,4 +1,4 @@
-"""Jurisdictions: lists, profiles, lookups by code, and deletion with what depends on it."""
+"""Jurisdictions: lists, profiles, lookups by code; create, replace, patch and delete."""
 
 from collections.abc import Sequence
 from datetime import date
@@ -12,7 +12,9 @@ from sqlalchemy.orm import aliased
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, PermissionDenied
 from app.core.periods import today
-from app.dataset.loader import Scope, entity_key, read_database
+from app.dataset.plan import Scope, entity_key
+from app.dataset.read import read_database
+from app.dataset.records import build_record, write_records
 from app.dataset.schemas import JurisdictionRecord
 from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
@@ -227,6 +229,43 @@ async def get_jurisdiction_profile(session: AsyncSession, code: str) -> Jurisdic
             "latest_metrics": extras["latest_metrics"],
         }
     )
+
+
+async def put_jurisdiction(
+    session: AsyncSession, *, code: str, data: dict[str, Any], actor: str
+) -> JurisdictionProfile:
+    """Create a jurisdiction or replace all its fields and regulators, with its change record;
+    409 for a regulator of another jurisdiction, 422 when invalid."""
+    record = build_record(JurisdictionRecord, {**data, "code": code})
+    await write_records(session, actor=actor, jurisdictions=[record])
+    return await get_jurisdiction_profile(session, code)
+
+
+async def patch_jurisdiction(
+    session: AsyncSession,
+    *,
+    code: str,
+    changes: dict[str, Any],
+    actor: str,
+    current: JurisdictionProfile | None = None,
+) -> JurisdictionProfile:
+    """Change the fields in `changes` (the others keep their values), with the change record;
+    `current` is the profile the caller read already (for If-Match); without it only the
+    stored record is read, not the profile's counts, whose cost grows with the jurisdiction's
+    data. 404 for an unknown code, 409 or 422 as put_jurisdiction."""
+    if current is not None:
+        stored = current.model_dump(include=set(JurisdictionRecord.model_fields))
+        for regulator in stored["regulators"]:
+            regulator.pop("jurisdiction_code", None)
+    else:
+        found = await read_database(session, ["jurisdictions"], scope=Scope(codes={code}))
+        record = next(iter(found.jurisdictions), None)
+        if record is None:
+            raise JurisdictionNotFound(code)
+        stored = record.model_dump()
+    new = build_record(JurisdictionRecord, {**stored, **changes})
+    await write_records(session, actor=actor, jurisdictions=[new])
+    return await get_jurisdiction_profile(session, code)
 
 
 async def delete_jurisdiction(

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Body, Path, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Key, parse_codes
-from app.dataset.schemas import MetricRecord, ObservationRecord
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (
     JSON_ONLY,
@@ -24,7 +23,7 @@ from app.http.dependencies import (
 from app.http.etags import resource_etag
 from app.http.lists import encode_cursor, next_link
 from app.http.negotiation import CSV_CONTENT
-from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource
+from app.http.writes import check_if_match, fields_of, put_resource
 from app.jurisdictions import service as jurisdictions_service
 from app.metrics import service
 from app.metrics.schemas import (
@@ -107,13 +106,9 @@ async def put_metric(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="metrics",
-        record=MetricRecord,
-        data={**fields_of(body), "key": key},
         load=lambda: service.get_metric(session, key),
         missing=service.MetricNotFound,
+        write=lambda: service.put_metric(session, key=key, data=fields_of(body), actor=caller.id),
         location=f"/v1/metrics/{key}",
     )
 
@@ -202,16 +197,6 @@ async def upsert_observations(
     await service.metric_ids_for(session, [key])
     if "if-match" in request.headers:
         check_if_match(request, await service.get_metric(session, key), exists=False)
-    records = [
-        build_record(
-            ObservationRecord, {**fields_of(o), "metric_key": key}, at=("observations", number)
-        )
-        for number, o in enumerate(body.observations)
-    ]
-    report = await apply(session, caller.id, batch="observations", observations=records)
-    counts = report.counts.get("observations")
-    return BatchResult(
-        created=counts.created if counts else 0,
-        updated=counts.updated if counts else 0,
-        unchanged=counts.unchanged if counts else 0,
+    return await service.upsert_observations(
+        session, key=key, data=[fields_of(o) for o in body.observations], actor=caller.id
     )

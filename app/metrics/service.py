@@ -1,4 +1,4 @@
-"""Metric definitions and observations (reads)."""
+"""Metric definitions and observations: reads and writes."""
 
 from datetime import date
 from typing import Any
@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.errors import NotFoundError
+from app.dataset.records import build_record, write_records
+from app.dataset.schemas import MetricRecord, ObservationRecord
 from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric, Observation, ObservationSource
-from app.metrics.schemas import MetricRead, ObservationRead
+from app.metrics.schemas import BatchResult, MetricRead, ObservationRead
 from app.sources.models import Source
 
 Counterpart = aliased(Jurisdiction, name="counterpart")
@@ -46,6 +48,35 @@ async def metric_ids_for(session: AsyncSession, keys: list[str]) -> dict[str, in
     if unknown:
         raise NotFoundError(f"No metric with key {', '.join(repr(k) for k in unknown)}.")
     return {key: found[key] for key in keys}
+
+
+async def put_metric(
+    session: AsyncSession, *, key: str, data: dict[str, Any], actor: str
+) -> MetricRead:
+    """Create or replace a metric definition, with its change record; 422 when invalid or
+    when the stored observations would no longer fit it (bilateral or not)."""
+    record = build_record(MetricRecord, {**data, "key": key})
+    await write_records(session, actor=actor, metrics=[record])
+    return await get_metric(session, key)
+
+
+async def upsert_observations(
+    session: AsyncSession, *, key: str, data: list[dict[str, Any]], actor: str
+) -> BatchResult:
+    """Create new observations of a metric and update changed ones, by (jurisdiction, period,
+    counterpart), with a change record each; all or nothing: a 422 naming every invalid one
+    by its number in `data`."""
+    records = [
+        build_record(ObservationRecord, {**o, "metric_key": key}, at=("observations", number))
+        for number, o in enumerate(data)
+    ]
+    report = await write_records(session, actor=actor, batch="observations", observations=records)
+    counts = report.counts.get("observations")
+    return BatchResult(
+        created=counts.created if counts else 0,
+        updated=counts.updated if counts else 0,
+        unchanged=counts.unchanged if counts else 0,
+    )
 
 
 def _source_ids() -> Any:

@@ -1,19 +1,18 @@
 """What-if scenarios: the evaluation (a read by POST), saved scenarios' reads, and their
 writes (scope `write`)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from app.core.errors import ConflictError, error_responses
+from app.core.errors import error_responses
 from app.core.periods import as_of_or_today
 from app.core.schemas import JurisdictionCode, Key, Slug, parse_codes
-from app.dataset.schemas import ScenarioRecord
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import JSON_ONLY, AsOf, Listing, ReadSessionDep, SessionDep
 from app.http.etags import resource_etag
 from app.http.negotiation import CSV_CONTENT
-from app.http.writes import apply, build_record, check_if_match, fields_of, put_resource, set_etag
+from app.http.writes import check_if_match, fields_of, put_resource, set_etag
 from app.indices import service as indices_service
 from app.jurisdictions import service as jurisdictions_service
 from app.scenarios import service
@@ -115,13 +114,8 @@ async def create_scenario(
     checked exactly as POST /v1/scenarios/evaluate checks them (the same 404 and 422
     problems), and its `source_ids` must name stored sources. 409 if the id is taken.
     Answers with the scenario, its `Location` and `ETag`."""
-    record = build_record(ScenarioRecord, fields_of(body))
-    if await _load(session, record.id) is not None:
-        raise ConflictError(f"A scenario with id {record.id!r} already exists.")
-    await service.check_scenario(session, record)
-    await apply(session, caller.id, scenarios=[record])
-    stored = await service.get_scenario(session, record.id)
-    response.headers["Location"] = f"/v1/scenarios/{record.id}"
+    stored = await service.create_scenario(session, data=fields_of(body), actor=caller.id)
+    response.headers["Location"] = f"/v1/scenarios/{stored.id}"
     set_etag(response, stored)
     return stored
 
@@ -162,15 +156,12 @@ async def put_scenario(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="scenarios",
-        record=ScenarioRecord,
-        data={**fields_of(body), "id": id},
         load=lambda: service.get_scenario(session, id),
         missing=service.ScenarioNotFound,
+        write=lambda: service.put_scenario(
+            session, scenario_id=id, data=fields_of(body), actor=caller.id
+        ),
         location=f"/v1/scenarios/{id}",
-        check=lambda record: service.check_scenario(session, record),
     )
 
 
@@ -229,10 +220,3 @@ async def get_scenario_evaluation(
         as_of=as_of,
         peers=parse_codes(peers, name="peers") or [],
     )
-
-
-async def _load(session: Any, scenario_id: str) -> ScenarioRead | None:
-    try:
-        return await service.get_scenario(session, scenario_id)
-    except service.ScenarioNotFound:
-        return None

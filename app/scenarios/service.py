@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, ValidationFailed
-from app.dataset.loader import Scope, read_database
+from app.dataset.plan import Scope
+from app.dataset.read import read_database
+from app.dataset.records import build_record, write_records
 from app.dataset.schemas import ScenarioRecord
 from app.features.models import Feature
 from app.indices import service as indices_service
@@ -274,6 +276,34 @@ async def delete_scenario(session: AsyncSession, record: ScenarioRecord, *, acto
         before=record.model_dump(mode="json"),
         after=None,
     )
+
+
+async def create_scenario(
+    session: AsyncSession, *, data: dict[str, Any], actor: str
+) -> ScenarioRead:
+    """Save a new scenario, checked as check_scenario checks it, with its change record; 409
+    if its id is taken."""
+    record = build_record(ScenarioRecord, data)
+    try:
+        await get_scenario(session, record.id)
+    except ScenarioNotFound:
+        pass
+    else:
+        raise ConflictError(f"A scenario with id {record.id!r} already exists.")
+    await check_scenario(session, record)
+    await write_records(session, actor=actor, scenarios=[record])
+    return await get_scenario(session, record.id)
+
+
+async def put_scenario(
+    session: AsyncSession, *, scenario_id: str, data: dict[str, Any], actor: str
+) -> ScenarioRead:
+    """Create or replace a scenario, checked as check_scenario checks it, with its change
+    record; 422 for sources that are not stored."""
+    record = build_record(ScenarioRecord, {**data, "id": scenario_id})
+    await check_scenario(session, record)
+    await write_records(session, actor=actor, scenarios=[record])
+    return await get_scenario(session, scenario_id)
 
 
 def _request(record: ScenarioRecord, *, as_of: date | None) -> ScenarioRequest:

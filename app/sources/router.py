@@ -6,7 +6,6 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import Slug
-from app.dataset.schemas import SourceRecord
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import JSON_ONLY, Listing, ReadSessionDep, SessionDep
 from app.http.etags import resource_etag
@@ -89,12 +88,10 @@ async def put_source(
     return await put_resource(
         request,
         response,
-        session,
-        caller.id,
-        entity="sources",
-        record=SourceRecord,
-        data={**fields_of(body), "id": id},
         load=lambda: service.get_source(session, id),
         missing=service.SourceNotFound,
+        write=lambda: service.put_source(
+            session, source_id=id, data=fields_of(body), actor=caller.id
+        ),
         location=f"/v1/sources/{id}",
     )

@@ -1,9 +1,13 @@
-"""Sources (reads)."""
+"""Sources: reads and writes."""
+
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
+from app.dataset.records import build_record, write_records
+from app.dataset.schemas import SourceRecord
 from app.sources.models import Source
 from app.sources.schemas import SourceRead
 
@@ -53,3 +57,12 @@ async def get_source(session: AsyncSession, source_id: str) -> SourceRead:
     if source is None:
         raise SourceNotFound(source_id)
     return _read(source)
+
+
+async def put_source(
+    session: AsyncSession, *, source_id: str, data: dict[str, Any], actor: str
+) -> SourceRead:
+    """Create or replace a source, with its change record; 422 when invalid."""
+    record = build_record(SourceRecord, {**data, "id": source_id})
+    await write_records(session, actor=actor, sources=[record])
+    return await get_source(session, source_id)

@@ -14,6 +14,7 @@ from app.changes.models import Change
 from app.dataset import bulk, loader
 from app.dataset.export import export_directory_async
 from app.dataset.io import DatasetInvalid, dataset_from_mapping, write_dataset
+from app.dataset.read import read_database
 from app.dataset.stream import DirectorySource, MappingSource, iter_json_array
 from tests.dataset.sample import sample
 from tests.dataset.test_loader import CROSS_RECORD_CASES
@@ -51,14 +52,14 @@ class TestSameAsTheLoader:
         before = await session.scalar(select(func.max(Change.id))) or 0
         small = await _small(session, sample())
         small_changes = await _changes(session, before)
-        small_rows = await loader.read_database(session)
+        small_rows = await read_database(session)
         await session.rollback()
 
         before = await session.scalar(select(func.max(Change.id))) or 0
         report = await _bulk(session, sample())
         assert report.model_dump() == small.model_dump()
         assert await _changes(session, before) == small_changes
-        assert (await loader.read_database(session)).model_dump() == small_rows.model_dump()
+        assert (await read_database(session)).model_dump() == small_rows.model_dump()
 
     async def test_importing_again_changes_nothing(self, session: AsyncSession) -> None:
         await _bulk(session, sample())
@@ -86,7 +87,7 @@ class TestSameAsTheLoader:
         counts = report.counts
         assert (counts["feature_values"].created, counts["feature_values"].updated) == (1, 1)
         assert (counts["observations"].updated, counts["observations"].unchanged) == (1, 2)
-        stored = await loader.read_database(session, ["feature_values", "observations"])
+        stored = await read_database(session, ["feature_values", "observations"])
         history = [
             (v.value, str(v.valid_from), v.valid_to and str(v.valid_to))
             for v in stored.feature_values

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.changes.models import Change
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, dataset_from_mapping, read_path, write_dataset
+from app.dataset.read import read_database
 from app.dataset.schemas import Dataset, FeatureValueRecord, ObservationRecord
 from app.dataset.validate import Known, validate_dataset
 from tests.dataset.sample import sample
@@ -246,7 +247,7 @@ class TestImport:
             report.counts["feature_values"].created,
             report.counts["feature_values"].updated,
         ) == (1, 1)
-        stored = await loader.read_database(session, ["feature_values"])
+        stored = await read_database(session, ["feature_values"])
         history = [
             (v.value, str(v.valid_from), v.valid_to and str(v.valid_to))
             for v in stored.feature_values
