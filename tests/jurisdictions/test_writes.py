@@ -300,6 +300,26 @@ class TestIfMatch:
         )
         assert listed.status_code == 200
 
+    async def test_patch_with_if_none_match_star_is_412_and_changes_nothing(
+        self, client: AsyncClient, session: AsyncSession, auth: dict[str, str]
+    ) -> None:
+        """If-None-Match: * asks to create only; a PATCH of a stored jurisdiction fails it."""
+        await client.put("/v1/jurisdictions/XA", json=BODY, headers=auth)
+        since = await last_change_id(session)
+        response = await client.patch(
+            "/v1/jurisdictions/XA", json={"name": "B"}, headers={**auth, "If-None-Match": "*"}
+        )
+        assert_problem(response, 412)
+        assert (await client.get("/v1/jurisdictions/XA")).json()["name"] == BODY["name"]
+        assert await changes_since(client, since) == []
+
+    async def test_patch_of_a_missing_jurisdiction_is_404(
+        self, client: AsyncClient, auth: dict[str, str]
+    ) -> None:
+        assert_problem(
+            await client.patch("/v1/jurisdictions/XQ", json={"name": "B"}, headers=auth), 404
+        )
+
 
 class TestPatchJurisdiction:
     async def test_changes_only_the_fields_sent(
