@@ -7,7 +7,7 @@ out; the key lookup and the writers' lock included):
 | write                                              | statements |
 | -------------------------------------------------- | ---------- |
 | PUT /v1/jurisdictions/{code}/features/{key}        | 10         |
-| PATCH /v1/jurisdictions/{code}                     | 10         |
+| PATCH /v1/jurisdictions/{code}                     | 9          |
 | POST /v1/metrics/{key}/observations (100, updated) | 9          |
 | PUT /v1/sources/{id}                               | 8          |
 
@@ -176,8 +176,8 @@ async def _count(
 
 BUDGETS = {
     "feature value PUT": 10,
-    "jurisdiction PATCH": 10,
-    "100 observations POST": 10,
+    "jurisdiction PATCH": 9,
+    "100 observations POST": 9,
     "source PUT": 8,
 }
 
