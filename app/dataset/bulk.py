@@ -24,7 +24,7 @@ from app.core.db import lock_writers
 from app.dataset import bulk_sql as sql
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, Issue, validate_record, validate_records
-from app.dataset.schemas import ENTITY_FILES, Dataset, FeatureValueRecord, ObservationRecord
+from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.dataset.stream import DirectorySource, RecordSource
 from app.dataset.validate import (
     FILES,
@@ -39,7 +39,9 @@ from app.dataset.validate import (
     unknown,
     validate_dataset,
 )
+from app.features.records import FeatureValueRecord
 from app.features.rules import check_value
+from app.metrics.records import ObservationRecord
 
 BULK = ("feature_values", "observations")
 # Progress stages: reading, staging two entities, checking, the loader's nine, two upserts.

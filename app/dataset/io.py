@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from app.core.csv_cells import escape_formula, unescape_formula
-from app.dataset.schemas import ENTITY_FILES, Dataset, JurisdictionRecord, RegulatorRecord
+from app.dataset.schemas import ENTITY_FILES, Dataset
+from app.jurisdictions.records import JurisdictionRecord, RegulatorRecord
 
 
 class Issue(BaseModel):

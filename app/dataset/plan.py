@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.dataset.io import Issue
-from app.dataset.schemas import ENTITY_FILES, Dataset, FeatureValueRecord
+from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.dataset.validate import fv_key, obs_key
+from app.features.records import FeatureValueRecord
 
 ENTITY_NAMES = {
     "sources": "source",

@@ -8,8 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dataset.plan import Scope, scope_of
-from app.dataset.schemas import ENTITY_FILES, Dataset, FeatureRecord, MetricRecord
+from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.dataset.validate import Known
+from app.features.records import FeatureRecord
+from app.metrics.records import MetricRecord
 
 # Per entity: the query, its scope filters (by the scope parameter that enables each; a row
 # matching any of them is read), and its order.

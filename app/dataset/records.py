@@ -1,39 +1,17 @@
-"""One write of the API through the batch path, for the domains' services: its records built
-from request data (a 422 whose errors point into the body), then checked and written by the
+"""One write of the API through the batch path, for the domains' services: its records (built
+with app.core.records.build_record) checked and written by the
 loader with only the rows they touch, and the issues raised as typed errors: a conflict with
 stored data (an overlapping interval, a regulator of another jurisdiction) is a 409, the rest
 a 422. Writes and imports so hold one set of rules."""
 
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ConflictError, ValidationFailed
 from app.dataset.io import DatasetInvalid, Issue
 from app.dataset.loader import ImportReport, apply_dataset
-from app.dataset.schemas import Dataset, Record
-
-R = TypeVar("R", bound=Record)
-
-
-def build_record(model: type[R], data: dict[str, Any], *, at: tuple[str | int, ...] = ()) -> R:
-    """`model` from request data; a 422 whose errors point into the body (under `at`)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        issues = [
-            {
-                "loc": ["body", *at, *[p for p in e["loc"] if p != "__root__"]],
-                "msg": e["msg"],
-                "type": e["type"],
-            }
-            for e in error.errors()
-        ]
-        raise ValidationFailed(
-            "; ".join(f"{'.'.join(map(str, i['loc']))}: {i['msg']}" for i in issues),
-            errors=issues,
-        ) from None
+from app.dataset.schemas import Dataset
 
 
 def _issue_error(issue: Issue, batch: str | None) -> dict[str, Any]:

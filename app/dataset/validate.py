@@ -11,16 +11,13 @@ from datetime import date
 from typing import Any
 
 from app.dataset.io import Issue
-from app.dataset.schemas import (
-    Dataset,
-    FeatureRecord,
-    FeatureValueRecord,
-    IndexRecord,
-    MetricRecord,
-    ScenarioRecord,
-)
+from app.dataset.schemas import Dataset
+from app.features.records import FeatureRecord, FeatureValueRecord
 from app.features.rules import NUMERIC_TYPES, check_value
+from app.indices.records import IndexRecord
+from app.metrics.records import MetricRecord
 from app.scenarios.overrides import FeatureType, check_overrides
+from app.scenarios.records import ScenarioRecord
 from app.scoring.engine import Component, ScoringError, effective_weights
 
 FILES = {

@@ -9,25 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.changes.models import Change
 from app.dataset.plan import ENTITY_NAMES, Plan, entity_key, history_changes
 from app.dataset.read import Ids
-from app.dataset.schemas import (
-    Dataset,
-    EventRecord,
-    FeatureRecord,
-    FeatureValueRecord,
-    IndexRecord,
-    JurisdictionRecord,
-    MetricRecord,
-    ObservationRecord,
-    ScenarioRecord,
-    SourceRecord,
-)
+from app.dataset.schemas import Dataset
 from app.events.models import Event, EventSource
+from app.events.records import EventRecord
 from app.features.models import Feature, FeatureValue, FeatureValueSource
+from app.features.records import FeatureRecord, FeatureValueRecord
 from app.indices.models import CompositeIndex, IndexComponent
+from app.indices.records import IndexRecord
 from app.jurisdictions.models import Jurisdiction, Regulator
+from app.jurisdictions.records import JurisdictionRecord
 from app.metrics.models import Metric, Observation, ObservationSource
+from app.metrics.records import MetricRecord, ObservationRecord
 from app.scenarios.models import Scenario, ScenarioSource
+from app.scenarios.records import ScenarioRecord
 from app.sources.models import Source
+from app.sources.records import SourceRecord
 
 
 async def write_changes(session: AsyncSession, plan: Plan, stored: Dataset, *, actor: str) -> None:

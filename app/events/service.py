@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ConflictError
 from app.dataset.records import write_records
-from app.dataset.schemas import EventRecord
 from app.events.models import Event, EventSource
+from app.events.records import EventRecord
 from app.events.schemas import EventRead
 from app.jurisdictions.models import Jurisdiction
 from app.sources.models import Source

@@ -10,9 +10,10 @@ from sqlalchemy.orm import aliased
 
 from app.core import periods
 from app.core.errors import ConflictError, NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import FeatureRecord, FeatureValueRecord
+from app.core.records import build_record
+from app.dataset.records import write_records
 from app.features.models import Feature, FeatureValue, FeatureValueSource
+from app.features.records import FeatureRecord, FeatureValueRecord
 from app.features.rules import value_score
 from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueRead
 from app.jurisdictions.models import Jurisdiction

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import IndexRecord
+from app.core.records import build_record
+from app.dataset.records import write_records
+from app.indices.records import IndexRecord
 from app.indices.schemas import ComponentRead, IndexRead
 from app.scoring.transforms import Component, ComponentSpec, RawValue, scorable
 

@@ -12,12 +12,13 @@ from sqlalchemy.orm import aliased
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, PermissionDenied
 from app.core.periods import today
+from app.core.records import build_record
 from app.dataset.plan import Scope, entity_key
 from app.dataset.read import read_database
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import JurisdictionRecord
+from app.dataset.records import write_records
 from app.features.models import FeatureValue
 from app.jurisdictions.models import Jurisdiction, Regulator
+from app.jurisdictions.records import JurisdictionRecord
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
 from app.metrics.models import Observation
 

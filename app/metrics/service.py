@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.errors import NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import MetricRecord, ObservationRecord
+from app.core.records import build_record
+from app.dataset.records import write_records
 from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric, Observation, ObservationSource
+from app.metrics.records import MetricRecord, ObservationRecord
 from app.metrics.schemas import BatchResult, MetricRead, ObservationRead
 from app.sources.models import Source
 

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, ValidationFailed
+from app.core.records import build_record
 from app.dataset.plan import Scope
 from app.dataset.read import read_database
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import ScenarioRecord
+from app.dataset.records import write_records
 from app.features.models import Feature
 from app.indices import service as indices_service
 from app.indices.models import CompositeIndex
@@ -22,6 +22,7 @@ from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric
 from app.scenarios.models import Scenario
 from app.scenarios.overrides import FeatureType, check_overrides
+from app.scenarios.records import ScenarioRecord
 from app.scenarios.schemas import (
     ChangedComponent,
     ComponentState,

@@ -6,9 +6,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import SourceRecord
+from app.core.records import build_record
+from app.dataset.records import write_records
 from app.sources.models import Source
+from app.sources.records import SourceRecord
 from app.sources.schemas import SourceRead
 
 
