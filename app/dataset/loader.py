@@ -23,7 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from app.changes import service as changes_service
 from app.core.db import async_url, lock_writers
-from app.dataset.io import DatasetInvalid, Issue, read_path
+from app.core.issues import Issue
+from app.dataset.io import DatasetInvalid, read_path
 from app.dataset.plan import plan_writes, renumbered
 from app.dataset.read import Ids, known_rows, read_database
 from app.dataset.schemas import Dataset

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.dataset.io import Issue
+from app.core.issues import Issue
 from app.dataset.schemas import ENTITY_FILES, Dataset
-from app.dataset.validate import fv_key, obs_key
-from app.features.records import FeatureValueRecord
+from app.features.records import FeatureValueRecord, fv_key
+from app.metrics.records import obs_key
 
 ENTITY_NAMES = {
     "sources": "source",

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ConflictError, ValidationFailed
-from app.dataset.io import DatasetInvalid, Issue
+from app.core.issues import Issue
+from app.dataset.io import DatasetInvalid
 from app.dataset.loader import ImportReport, apply_dataset
 from app.dataset.schemas import Dataset
 

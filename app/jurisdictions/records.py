@@ -1,7 +1,11 @@
-"""A jurisdiction and its regulators as records: their rules on their own."""
+"""A jurisdiction and its regulators as records: the rules of one record (the models) and
+those across records (check_jurisdictions), for the API's writes and the dataset's batches."""
+
+from collections.abc import Mapping
 
 from pydantic import Field, model_validator
 
+from app.core.issues import Issue, issue, unknown_code
 from app.core.records import Currency, Name, Record, Text, Url
 from app.core.schemas import JurisdictionCode, Slug
 from app.jurisdictions.models import JurisdictionKind, Region, Remit
@@ -39,3 +43,45 @@ class JurisdictionRecord(Record):
                 raise ValueError("a regulator is listed twice")
             self.regulators.sort(key=lambda regulator: regulator.id)
         return self
+
+
+def check_jurisdictions(
+    jurisdictions: list[JurisdictionRecord],
+    *,
+    parents: Mapping[str, str | None],
+    regulators: Mapping[str, str],
+) -> list[Issue]:
+    """The rules across records of jurisdictions: a known parent, no cycle through the parent
+    chain (`parents`: code -> parent code, stored and incoming), and no regulator of another
+    jurisdiction (`regulators`: stored regulator id -> code; a conflict)."""
+    issues: list[Issue] = []
+    regulator_owner = dict(regulators)
+    for number, j in enumerate(jurisdictions):
+        issues += unknown_code(
+            "jurisdictions", number, j.code, "parent_code", j.parent_code, parents
+        )
+        ancestor, hops = j.parent_code, 0
+        while ancestor is not None and hops <= len(parents):
+            if ancestor == j.code:
+                issues.append(
+                    issue(
+                        "jurisdictions", number, j.code, "parent_code", "parent chain forms a cycle"
+                    )
+                )
+                break
+            ancestor, hops = parents.get(ancestor), hops + 1
+        for r_number, regulator in enumerate(j.regulators or []):
+            owner = regulator_owner.get(regulator.id)
+            if owner is not None and owner != j.code:
+                issues.append(
+                    issue(
+                        "jurisdictions",
+                        number,
+                        j.code,
+                        f"regulators.{r_number}.id",
+                        f"regulator {regulator.id!r} belongs to {owner}",
+                        conflict=True,
+                    )
+                )
+            regulator_owner[regulator.id] = j.code
+    return issues
