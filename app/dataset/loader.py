@@ -24,12 +24,13 @@ from sqlalchemy.pool import NullPool
 from app.changes import service as changes_service
 from app.core.db import async_url, lock_writers
 from app.core.issues import Issue
+from app.core.rows import Ids
 from app.dataset.io import DatasetInvalid, read_path
 from app.dataset.plan import plan_writes, renumbered
-from app.dataset.read import Ids, known_rows, read_database
+from app.dataset.read import known_rows, read_database
 from app.dataset.schemas import Dataset
 from app.dataset.validate import validate_dataset
-from app.dataset.write import Writer, write_changes
+from app.dataset.write import write_changes, write_plan
 from app.jurisdictions.models import Jurisdiction
 
 # Bulk imports (app/dataset/bulk.py) run the same steps: checks on `known_rows`, issues
@@ -138,11 +139,7 @@ async def write_checked(
     )
     if dry_run or report.changed == 0:
         return report
-    writer = Writer(session, ids)
-    for entity, (create, change, _) in plan.items():
-        if on_stage is not None:
-            on_stage(entity, len(create) + len(change))
-        await getattr(writer, entity)(create, change)
+    await write_plan(session, plan, ids, on_stage=on_stage)
     await write_changes(session, plan, stored, actor=actor)
     await session.flush()
     return report

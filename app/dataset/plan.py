@@ -8,7 +8,7 @@ from typing import Any
 
 from app.core.issues import Issue
 from app.dataset.schemas import ENTITY_FILES, Dataset
-from app.features.records import FeatureValueRecord, fv_key
+from app.features.records import fv_key
 from app.metrics.records import obs_key
 
 ENTITY_NAMES = {
@@ -150,36 +150,6 @@ def plan_writes(dataset: Dataset, stored: Dataset) -> Plan:
                 same += 1
         plan[entity] = (create, change, same)
     return plan
-
-
-def history_changes(
-    actor: str, stored: Dataset, create: list[FeatureValueRecord], change: list[Any]
-) -> list[dict[str, Any]]:
-    """One change record per (jurisdiction, feature) whose history changed, with the whole
-    history before and after: closing one interval and opening the next is one change, and
-    a mirror replays it by replacing that pair's history."""
-    touched = {(r.jurisdiction_code, r.feature_key) for r in create}
-    touched |= {(r.jurisdiction_code, r.feature_key) for _, r in change}
-    updated = {fv_key(r): r for _, r in change}
-    records = []
-    for code, key in sorted(touched):
-        before = [
-            v for v in stored.feature_values if (v.jurisdiction_code, v.feature_key) == (code, key)
-        ]
-        after = [updated.get(fv_key(v), v) for v in before]
-        after += [r for r in create if (r.jurisdiction_code, r.feature_key) == (code, key)]
-        after.sort(key=lambda v: v.valid_from)
-        records.append(
-            {
-                "actor": actor,
-                "entity": "feature_value",
-                "entity_key": f"{code}:{key}",
-                "action": "create" if not before else "update",
-                "before": [v.model_dump(mode="json") for v in before] or None,
-                "after": [v.model_dump(mode="json") for v in after],
-            }
-        )
-    return records
 
 
 _FILE_ENTITY = {f"{entity}.json": entity for entity in ENTITY_FILES}

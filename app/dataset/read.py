@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.rows import Ids
 from app.dataset.plan import Scope, scope_of
 from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.dataset.validate import Known
@@ -116,10 +117,6 @@ SQL: dict[str, tuple[str, dict[str, str], str]] = {
         "ORDER BY s.slug",
     ),
 }
-
-
-# Row ids by table and natural key ("jurisdiction" -> {"HK": 7}), known before a write.
-Ids = dict[str, dict[Any, int]]
 
 
 async def read_database(

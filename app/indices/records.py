@@ -6,13 +6,15 @@ from collections.abc import Container, Mapping
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
+from sqlalchemy import delete, func, insert
 
 from app.core.issues import Issue, issue, unknown
 from app.core.records import Name, Record, Text
+from app.core.rows import Rows
 from app.core.schemas import Key, Number
 from app.features.records import FeatureRecord
 from app.features.rules import NUMERIC_TYPES
-from app.indices.models import ComponentKind, Transform
+from app.indices.models import ComponentKind, CompositeIndex, IndexComponent, Transform
 
 
 class ComponentRecord(Record):
@@ -144,3 +146,44 @@ def negative_stored_values(
                     )
                 )
     return issues
+
+
+async def write_indices(rows: Rows, create: list[IndexRecord], change: list[Any]) -> None:
+    """Insert `create`, update the (stored, new) pairs in `change`; components replaced."""
+    if not create and not change:
+        return
+    features, metrics = rows.ids["feature"], rows.ids["metric"]
+    await rows.insert_named(
+        "index",
+        CompositeIndex,
+        CompositeIndex.key,
+        [r.model_dump(exclude={"components"}) for r in create],
+    )
+    for _, r in change:
+        await rows.update(
+            CompositeIndex,
+            CompositeIndex.key,
+            r.key,
+            r.model_dump(exclude={"components"}) | {"updated_at": func.now()},
+        )
+    ids = rows.ids["index"]
+    touched = create + [r for _, r in change]
+    await rows.session.execute(
+        delete(IndexComponent).where(IndexComponent.index_id.in_([ids[r.key] for r in touched]))
+    )
+    await rows.session.execute(
+        insert(IndexComponent),
+        [
+            {
+                "index_id": ids[r.key],
+                "position": position,
+                "kind": c.kind,
+                "feature_id": features[c.key] if c.kind == "feature" else None,
+                "metric_id": metrics[c.key] if c.kind == "metric" else None,
+                "weight": c.weight,
+                "transform": c.transform,
+            }
+            for r in touched
+            for position, c in enumerate(r.components)
+        ],
+    )

@@ -2,13 +2,16 @@
 those across records (check_jurisdictions), for the API's writes and the dataset's batches."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import Field, model_validator
+from sqlalchemy import delete, func
 
 from app.core.issues import Issue, issue, unknown_code
 from app.core.records import Currency, Name, Record, Text, Url
+from app.core.rows import Rows
 from app.core.schemas import JurisdictionCode, Slug
-from app.jurisdictions.models import JurisdictionKind, Region, Remit
+from app.jurisdictions.models import Jurisdiction, JurisdictionKind, Region, Regulator, Remit
 
 
 class RegulatorRecord(Record):
@@ -85,3 +88,47 @@ def check_jurisdictions(
                 )
             regulator_owner[regulator.id] = j.code
     return issues
+
+
+async def write_jurisdictions(
+    rows: Rows, create: list[JurisdictionRecord], change: list[Any]
+) -> None:
+    """Insert `create`, update the (stored, new) pairs in `change`; parents resolved to ids,
+    regulators replaced where they changed."""
+    ids = rows.ids["jurisdiction"]
+
+    def row(r: JurisdictionRecord) -> dict[str, Any]:
+        return r.model_dump(exclude={"regulators", "parent_code"})
+
+    await rows.insert_named(
+        "jurisdiction", Jurisdiction, Jurisdiction.code, [row(r) for r in create]
+    )
+    # Parents: with the row when the parent's id is known already, else once every new
+    # jurisdiction of the batch has its id (a parent may come later in the same file).
+    later = [r for r in create if r.parent_code]
+    for _, r in change:
+        values = row(r) | {"updated_at": func.now()}
+        if r.parent_code is None or r.parent_code in ids:
+            values["parent_id"] = ids[r.parent_code] if r.parent_code else None
+        else:
+            later.append(r)
+        await rows.update(Jurisdiction, Jurisdiction.code, r.code, values)
+    for r in later:
+        await rows.update(
+            Jurisdiction, Jurisdiction.code, r.code, {"parent_id": ids[r.parent_code]}
+        )
+    # Regulators: replaced only where they changed.
+    touched = create + [r for before, r in change if before.regulators != r.regulators]
+    if touched:
+        await rows.session.execute(
+            delete(Regulator).where(Regulator.jurisdiction_id.in_([ids[r.code] for r in touched]))
+        )
+        await rows.insert(
+            Regulator,
+            [
+                {"slug": g.id, "jurisdiction_id": ids[r.code], **g.model_dump(exclude={"id"})}
+                for r in touched
+                for g in r.regulators or []
+            ],
+            Regulator.id,
+        )

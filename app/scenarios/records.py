@@ -2,16 +2,19 @@
 records (references, overrides, weights), for the API's writes and the dataset's batches."""
 
 from collections.abc import Container, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator
+from sqlalchemy import func, update
 
 from app.core.issues import Issue, issue, unknown_code, unknown_sources
 from app.core.records import Name, Record, Text, sorted_unique
+from app.core.rows import Rows, found
 from app.core.schemas import JurisdictionCode, Key, Number, Slug
 from app.features.records import FeatureRecord, feature_options
 from app.indices.records import IndexRecord
 from app.metrics.records import MetricRecord
+from app.scenarios.models import Scenario, ScenarioSource
 from app.scenarios.overrides import FeatureType, Override, check_overrides
 from app.scoring.engine import Component, ScoringError, effective_weights
 
@@ -130,3 +133,33 @@ def _scenario_issues(
     except ScoringError as error:
         issues.append(issue("scenarios", number, scenario.id, "weights", str(error)))
     return issues
+
+
+async def write_scenarios(rows: Rows, create: list[ScenarioRecord], change: list[Any]) -> None:
+    """Insert `create`, update the (stored, new) pairs in `change`, with their source links."""
+    if not create and not change:
+        return
+    jurisdictions, indices = rows.ids["jurisdiction"], rows.ids["index"]
+
+    def row(r: ScenarioRecord) -> dict[str, Any]:
+        data = r.model_dump(mode="json", exclude={"id", "index", "jurisdiction", "source_ids"})
+        return {
+            "slug": r.id,
+            "index_id": indices[r.index],
+            "jurisdiction_id": jurisdictions[r.jurisdiction],
+            **data,
+        }
+
+    links: list[tuple[int, list[str]]] = []
+    for _, r in change:
+        row_id = await rows.session.scalar(
+            update(Scenario)
+            .where(Scenario.slug == r.id)
+            .values(**row(r), updated_at=func.now())
+            .returning(Scenario.id)
+        )
+        links.append((found(row_id), r.source_ids))
+    replaced = len(links)
+    created = await rows.insert(Scenario, [row(r) for r in create], Scenario.id)
+    links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
+    await rows.links(ScenarioSource, "scenario_id", links, replaced=replaced)
