@@ -10,6 +10,7 @@ from app.core.issues import Issue, unknown_code, unknown_sources
 from app.core.records import Name, Record, SourceIds, Text
 from app.core.rows import Rows, found
 from app.core.schemas import IsoDate, JurisdictionCode, Slug
+from app.core.stored import Stored
 from app.events.models import Event, EventKind, EventSource
 
 
@@ -62,3 +63,18 @@ async def write_events(rows: Rows, create: list[EventRecord], change: list[Any])
     created = await rows.insert(Event, [row(r) for r in create], Event.id)
     links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
     await rows.links(EventSource, "event_id", links, replaced=replaced)
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_EVENTS = Stored(
+    """SELECT e.slug AS id, j.code AS jurisdiction_code, e.event_date AS date, e.kind, e.title,
+           e.summary,
+           (SELECT array_agg(s.slug ORDER BY s.slug) FROM event_source l
+              JOIN source s ON s.id = l.source_id WHERE l.event_id = e.id) AS source_ids
+      FROM event e JOIN jurisdiction j ON j.id = e.jurisdiction_id""",
+    {
+        "events": "e.slug = ANY(CAST(:events AS text[]))",
+        "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+    },
+    "ORDER BY e.event_date, e.slug",
+)

@@ -17,6 +17,7 @@ from app.core.periods import today
 from app.core.records import Name, Record, SourceIds, Text
 from app.core.rows import Rows, found
 from app.core.schemas import CheckedOn, IsoDate, JurisdictionCode, Key, Number
+from app.core.stored import Stored
 from app.features.models import (
     Feature,
     FeatureCategory,
@@ -303,3 +304,32 @@ def history_changes(
             }
         )
     return records
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_FEATURES = Stored(
+    """SELECT key, name, category, value_type, unit, allowed_values, higher_is_better,
+           description, inherits, reaches_special_zones FROM feature""",
+    {"features": "key = ANY(CAST(:features AS text[]))"},
+    "ORDER BY key",
+)
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_FEATURE_VALUES = Stored(
+    """SELECT j.code AS jurisdiction_code, f.key AS feature_key, v.value, v.valid_from,
+           v.valid_to, v.note, v.confidence, v.checked_on,
+           (SELECT array_agg(s.slug ORDER BY s.slug) FROM feature_value_source l
+              JOIN source s ON s.id = l.source_id WHERE l.feature_value_id = v.id) AS source_ids
+      FROM feature_value v JOIN jurisdiction j ON j.id = v.jurisdiction_id
+      JOIN feature f ON f.id = v.feature_id""",
+    {
+        # Narrowed by each column first, so the (jurisdiction, feature) index applies.
+        "pair_codes": """j.code = ANY(CAST(:pair_codes AS text[]))
+            AND f.key = ANY(CAST(:pair_features AS text[]))
+            AND (j.code, f.key) IN (SELECT * FROM unnest(CAST(:pair_codes AS text[]),
+                                                        CAST(:pair_features AS text[])))""",
+        "every_value_of": "f.key = ANY(CAST(:every_value_of AS text[]))",
+        "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+    },
+    "ORDER BY j.code, f.key, v.valid_from",
+)

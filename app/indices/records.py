@@ -6,12 +6,14 @@ from collections.abc import Container, Mapping
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.issues import Issue, issue, unknown
 from app.core.records import Name, Record, Text
 from app.core.rows import Rows
 from app.core.schemas import Key, Number
+from app.core.stored import Stored
 from app.features.records import FeatureRecord
 from app.features.rules import NUMERIC_TYPES
 from app.indices.models import ComponentKind, CompositeIndex, IndexComponent, Transform
@@ -187,3 +189,44 @@ async def write_indices(rows: Rows, create: list[IndexRecord], change: list[Any]
             for position, c in enumerate(r.components)
         ],
     )
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_INDICES = Stored(
+    """SELECT i.key, i.name, i.description, i.methodology,
+           (SELECT json_agg(json_build_object('kind', c.kind,
+                     'key', coalesce(f.key, m.key), 'weight', c.weight,
+                     'transform', c.transform) ORDER BY c.position)
+              FROM index_component c LEFT JOIN feature f ON f.id = c.feature_id
+              LEFT JOIN metric m ON m.id = c.metric_id WHERE c.index_id = i.id) AS components
+      FROM composite_index i""",
+    {"indices": "i.key = ANY(CAST(:indices AS text[]))"},
+    "ORDER BY i.key",
+)
+
+
+_NEGATIVE_STORED = text(
+    "SELECT DISTINCT 'metric', m.key FROM observation o JOIN metric m ON m.id = o.metric_id"
+    " WHERE m.key = ANY(CAST(:metrics AS text[])) AND o.value < 0"
+    " UNION SELECT DISTINCT 'feature', f.key FROM feature_value v"
+    " JOIN feature f ON f.id = v.feature_id WHERE f.key = ANY(CAST(:features AS text[]))"
+    " AND jsonb_typeof(v.value) = 'number' AND (v.value)::numeric < 0"
+)
+
+
+async def read_negative_stored(
+    session: AsyncSession, indices: list[IndexRecord]
+) -> set[tuple[str, str]]:
+    """(kind, key) of the log_minmax components of `indices` that have negative stored values
+    (what negative_stored_values needs); no statement when there are none."""
+    logged = [c for i in indices for c in i.components if c.transform == "log_minmax"]
+    if not logged:
+        return set()
+    rows = await session.execute(
+        _NEGATIVE_STORED,
+        {
+            "metrics": [c.key for c in logged if c.kind == "metric"],
+            "features": [c.key for c in logged if c.kind == "feature"],
+        },
+    )
+    return {(kind, key) for kind, key in rows.all()}

@@ -11,6 +11,7 @@ from app.core.issues import Issue, issue, unknown_code
 from app.core.records import Currency, Name, Record, Text, Url
 from app.core.rows import Rows
 from app.core.schemas import JurisdictionCode, Slug
+from app.core.stored import Stored
 from app.jurisdictions.models import Jurisdiction, JurisdictionKind, Region, Regulator, Remit
 
 
@@ -132,3 +133,15 @@ async def write_jurisdictions(
             ],
             Regulator.id,
         )
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_JURISDICTIONS = Stored(
+    """SELECT j.code, j.name, j.kind, p.code AS parent_code, j.region, j.currency, j.summary,
+           coalesce((SELECT json_agg(json_build_object('id', r.slug, 'name', r.name,
+                      'acronym', r.acronym, 'url', r.url, 'remit', r.remit) ORDER BY r.slug)
+                       FROM regulator r WHERE r.jurisdiction_id = j.id), '[]') AS regulators
+      FROM jurisdiction j LEFT JOIN jurisdiction p ON p.id = j.parent_id""",
+    {"codes": "j.code = ANY(CAST(:codes AS text[]))"},
+    "ORDER BY j.code",
+)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import func, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.issues import Issue, issue, show, unknown, unknown_code, unknown_sources
 from app.core.models import Bound, Confidence
@@ -16,6 +17,7 @@ from app.core.periods import parse_period, today
 from app.core.records import Name, Record, SourceIds, Text
 from app.core.rows import Rows, found
 from app.core.schemas import CheckedOn, JurisdictionCode, Key, Number
+from app.core.stored import Stored
 from app.metrics.models import Frequency, Metric, Observation, ObservationSource
 
 
@@ -224,3 +226,48 @@ async def _update_observations(
         (found(updated.get(tuple(row[name] for name in _OBSERVATION_KEY))), record.source_ids)
         for row, record in zip(values, records, strict=True)
     ]
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_METRICS = Stored(
+    """SELECT key, name, unit, description, higher_is_better, frequency, bilateral
+         FROM metric""",
+    {"metrics": "key = ANY(CAST(:metrics AS text[]))"},
+    "ORDER BY key",
+)
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_OBSERVATIONS = Stored(
+    """SELECT j.code AS jurisdiction_code, m.key AS metric_key, o.period, o.value,
+           c.code AS counterpart_code, o.bound, o.confidence, o.checked_on, o.note,
+           (SELECT array_agg(s.slug ORDER BY s.slug) FROM observation_source l
+              JOIN source s ON s.id = l.source_id WHERE l.observation_id = o.id) AS source_ids
+      FROM observation o JOIN jurisdiction j ON j.id = o.jurisdiction_id
+      JOIN metric m ON m.id = o.metric_id
+      LEFT JOIN jurisdiction c ON c.id = o.counterpart_id""",
+    {
+        "series_codes": """j.code = ANY(CAST(:series_codes AS text[]))
+            AND m.key = ANY(CAST(:series_metrics AS text[]))
+            AND (j.code, m.key) IN (SELECT * FROM unnest(CAST(:series_codes AS text[]),
+                                                        CAST(:series_metrics AS text[])))""",
+        "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+    },
+    "ORDER BY j.code, m.key, o.period_start, o.period, c.code NULLS FIRST",
+)
+
+
+async def read_observation_shapes(
+    session: AsyncSession, keys: list[str]
+) -> dict[str, tuple[bool, bool]]:
+    """Per metric key: whether observations without a counterpart are stored, and whether
+    some with one (what check_metric_shapes needs)."""
+    rows = await session.execute(
+        text(
+            "SELECT m.key, bool_or(o.counterpart_id IS NULL),"
+            " bool_or(o.counterpart_id IS NOT NULL) FROM observation o"
+            " JOIN metric m ON m.id = o.metric_id"
+            " WHERE m.key = ANY(CAST(:keys AS text[])) GROUP BY m.key"
+        ),
+        {"keys": keys},
+    )
+    return {key: (bool(plain), bool(paired)) for key, plain, paired in rows.all()}

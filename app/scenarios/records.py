@@ -11,6 +11,7 @@ from app.core.issues import Issue, issue, unknown_code, unknown_sources
 from app.core.records import Name, Record, Text, sorted_unique
 from app.core.rows import Rows, found
 from app.core.schemas import JurisdictionCode, Key, Number, Slug
+from app.core.stored import Stored
 from app.features.records import FeatureRecord, feature_options
 from app.indices.records import IndexRecord
 from app.metrics.records import MetricRecord
@@ -163,3 +164,20 @@ async def write_scenarios(rows: Rows, create: list[ScenarioRecord], change: list
     created = await rows.insert(Scenario, [row(r) for r in create], Scenario.id)
     links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
     await rows.links(ScenarioSource, "scenario_id", links, replaced=replaced)
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_SCENARIOS = Stored(
+    """SELECT s.slug AS id, s.name, i.key AS index, j.code AS jurisdiction, s.overrides,
+           s.weights, s.description, s.rationale,
+           coalesce((SELECT array_agg(src.slug ORDER BY src.slug) FROM scenario_source l
+              JOIN source src ON src.id = l.source_id WHERE l.scenario_id = s.id),
+              '{}') AS source_ids
+      FROM scenario s JOIN composite_index i ON i.id = s.index_id
+      JOIN jurisdiction j ON j.id = s.jurisdiction_id""",
+    {
+        "scenarios": "s.slug = ANY(CAST(:scenarios AS text[]))",
+        "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
+    },
+    "ORDER BY s.slug",
+)

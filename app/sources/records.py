@@ -7,6 +7,7 @@ from sqlalchemy import func
 from app.core.records import Name, Record, Text, Url
 from app.core.rows import Rows
 from app.core.schemas import IsoDate, Slug
+from app.core.stored import Stored
 from app.sources.models import Source, SourceKind
 
 
@@ -30,3 +31,12 @@ async def write_sources(rows: Rows, create: list[SourceRecord], change: list[Any
     await rows.insert_named("source", Source, Source.slug, [row(r) for r in create])
     for _, r in change:
         await rows.update(Source, Source.slug, r.id, row(r) | {"updated_at": func.now()})
+
+
+# How the records are read back (app.core.stored.read_records), by the keys a write names.
+STORED_SOURCES = Stored(
+    """SELECT slug AS id, publisher, title, url, published_on, accessed_on, kind, note
+         FROM source""",
+    {"sources": "slug = ANY(CAST(:sources AS text[]))"},
+    "ORDER BY slug",
+)
