@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.core.errors import ConflictError, ValidationFailed
+
 
 class Issue(BaseModel):
     """One invalid record: where it is (file, 0-based record number, field) and what is wrong."""
@@ -93,3 +95,29 @@ def unknown_code(
     if code is not None and code not in codes:
         return [issue(entity, number, key, field, unknown("jurisdiction", code))]
     return []
+
+
+def _error(issue: Issue, batch: str | None) -> dict[str, Any]:
+    loc: list[str | int] = ["body"]
+    if batch is not None and issue.record is not None:
+        loc += [batch, issue.record]
+    if issue.field:
+        loc += [int(p) if p.isdigit() else p for p in issue.field.split(".")]
+    return {"loc": loc, "msg": issue.message, "type": "invalid"}
+
+
+def raise_issues(issues: list[Issue], *, batch: str | None = None) -> None:
+    """Nothing when `issues` is empty; else every issue at once as the error of a write:
+    ConflictError when one conflicts with stored data, ValidationFailed otherwise. For a batch
+    body, `batch` names its list so that errors point at the record in it."""
+    if not issues:
+        return
+    detail = "; ".join(
+        f"{issue.key or issue.file}: {issue.field + ': ' if issue.field else ''}{issue.message}"
+        for issue in issues
+    )
+    errors = [_error(issue, batch) for issue in issues]
+    # Classified where raised: a conflict with stored data is a 409, the rest a 422.
+    if any(issue.conflict for issue in issues):
+        raise ConflictError(detail, errors=errors)
+    raise ValidationFailed(detail, errors=errors)

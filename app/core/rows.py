@@ -1,8 +1,11 @@
 """Writing records as rows in bulk, for each domain's writers: natural keys resolved to row
 ids, inserts and updates in few statements, source links. Flushes, never commits."""
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,3 +67,60 @@ class Rows:
         ]
         for chunk in range(0, len(rows), 5000):
             await self.session.execute(insert(link), rows[chunk : chunk + 5000])
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass
+class Planned(Generic[R]):
+    """What a write of records does against the stored ones: records to create, (stored,
+    new) pairs to update, and how many are stored exactly so already."""
+
+    create: list[R] = field(default_factory=list)
+    change: list[tuple[R, R]] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return len(self.create) + len(self.change)
+
+
+def plan_records(
+    records: list[R],
+    stored: list[R],
+    key: Callable[[R], Any],
+    complete: Callable[[R, R | None], R] | None = None,
+) -> Planned[R]:
+    """Each record created, changed or unchanged, by its natural key `key`; `complete` fills
+    what a record leaves to the stored one (a jurisdiction's regulators)."""
+    existing = {key(r): r for r in stored}
+    planned: Planned[R] = Planned()
+    for record in records:
+        before = existing.get(key(record))
+        if complete is not None:
+            record = complete(record, before)
+        if before is None:
+            planned.create.append(record)
+        elif before.model_dump(mode="json") != record.model_dump(mode="json"):
+            planned.change.append((before, record))
+        else:
+            planned.unchanged += 1
+    return planned
+
+
+def change_rows(
+    actor: str, entity: str, key: Callable[[Any], str], planned: Planned[Any]
+) -> list[dict[str, Any]]:
+    """One change record per updated, then per created record (app.changes)."""
+    return [
+        {
+            "actor": actor,
+            "entity": entity,
+            "entity_key": key(new),
+            "action": "create" if before is None else "update",
+            "before": None if before is None else before.model_dump(mode="json"),
+            "after": new.model_dump(mode="json"),
+        }
+        for before, new in [*planned.change, *[(None, r) for r in planned.create]]
+    ]

@@ -6,8 +6,10 @@ feature and valid_from; an observation by jurisdiction, metric, period and count
 deletes, writes one change record per created or updated entity, and is all-or-nothing.
 
 The work is split by job: `plan` (what a batch touches, creates and changes), `read` (the
-stored rows it needs), `validate` (the rules across records) and `write` (the statements);
-this module runs them in order, in one transaction.
+stored rows it needs), `validate` (each domain's rules across records) and `write` (each
+domain's writer); this module runs them in order, in one transaction. The rules and writers
+are the domains' own (app/<domain>/records.py and writes.py), which their services use for
+the API's writes too.
 """
 
 import asyncio

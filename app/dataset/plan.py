@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.issues import Issue
+from app.core.rows import plan_records
 from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.features.records import fv_key
+from app.jurisdictions.writes import keep_regulators
 from app.metrics.records import obs_key
 
 ENTITY_NAMES = {
@@ -131,24 +133,15 @@ _KEYS: dict[str, KeyFn] = {
 
 
 def plan_writes(dataset: Dataset, stored: Dataset) -> Plan:
-    """Per entity: (records to create, (stored, new) pairs to update, unchanged count)."""
-    plan = {}
+    """Per entity: (records to create, (stored, new) pairs to update, unchanged count), as
+    each domain's own writes plan them (app.core.rows.plan_records)."""
+    plan: Plan = {}
     for entity, key in _KEYS.items():
-        existing = {key(r): r for r in getattr(stored, entity)}
-        create, change, same = [], [], 0
-        for record in getattr(dataset, entity):
-            before = existing.get(key(record))
-            if entity == "jurisdictions" and record.regulators is None:
-                record = record.model_copy(
-                    update={"regulators": before.regulators if before else []}
-                )
-            if before is None:
-                create.append(record)
-            elif before.model_dump(mode="json") != record.model_dump(mode="json"):
-                change.append((before, record))
-            else:
-                same += 1
-        plan[entity] = (create, change, same)
+        complete = keep_regulators if entity == "jurisdictions" else None
+        planned = plan_records(
+            getattr(dataset, entity), getattr(stored, entity), key, complete=complete
+        )
+        plan[entity] = (planned.create, planned.change, planned.unchanged)
     return plan
 
 

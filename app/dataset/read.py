@@ -10,22 +10,15 @@ from app.core.stored import Stored, read_records, read_references
 from app.dataset.plan import Scope, scope_of
 from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.dataset.validate import Known
-from app.events.records import STORED_EVENTS
-from app.features.records import (
-    STORED_FEATURE_VALUES,
-    STORED_FEATURES,
-    FeatureRecord,
-)
-from app.indices.records import STORED_INDICES, read_negative_stored
-from app.jurisdictions.records import STORED_JURISDICTIONS
-from app.metrics.records import (
-    STORED_METRICS,
-    STORED_OBSERVATIONS,
-    MetricRecord,
-    read_observation_shapes,
-)
-from app.scenarios.records import STORED_SCENARIOS
-from app.sources.records import STORED_SOURCES
+from app.events.writes import STORED_EVENTS
+from app.features.records import FeatureRecord
+from app.features.writes import STORED_FEATURE_VALUES, STORED_FEATURES
+from app.indices.writes import STORED_INDICES, read_negative_stored
+from app.jurisdictions.writes import STORED_JURISDICTIONS
+from app.metrics.records import MetricRecord
+from app.metrics.writes import STORED_METRICS, STORED_OBSERVATIONS, read_observation_shapes
+from app.scenarios.writes import STORED_SCENARIOS
+from app.sources.writes import STORED_SOURCES
 
 # Per entity: how its domain reads its records back.
 SQL: dict[str, Stored] = {

@@ -2,22 +2,22 @@
 natural keys resolved to row ids, then one change record per created or updated entity."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.changes.models import Change
-from app.core.rows import Ids, Rows
+from app.changes import service as changes_service
+from app.core.rows import Ids, Planned, Rows, change_rows
 from app.dataset.plan import ENTITY_NAMES, Plan, entity_key
 from app.dataset.schemas import Dataset
-from app.events.records import write_events
-from app.features.records import history_changes, write_feature_values, write_features
-from app.indices.records import write_indices
-from app.jurisdictions.records import write_jurisdictions
-from app.metrics.records import write_metrics, write_observations
-from app.scenarios.records import write_scenarios
-from app.sources.records import write_sources
+from app.events.writes import write_events
+from app.features.writes import history_changes, write_feature_values, write_features
+from app.indices.writes import write_indices
+from app.jurisdictions.writes import write_jurisdictions
+from app.metrics.writes import write_metrics, write_observations
+from app.scenarios.writes import write_scenarios
+from app.sources.writes import write_sources
 
 # Per entity, in load order (references point backwards): its domain's writer.
 WRITERS: dict[str, Callable[[Rows, list[Any], list[Any]], Awaitable[None]]] = {
@@ -47,18 +47,15 @@ async def write_plan(
 async def write_changes(session: AsyncSession, plan: Plan, stored: Dataset, *, actor: str) -> None:
     """One change record per created or updated entity (per feature-value history)."""
     changes = [
-        {
-            "actor": actor,
-            "entity": ENTITY_NAMES[entity],
-            "entity_key": entity_key(entity, new),
-            "action": "create" if before is None else "update",
-            "before": None if before is None else before.model_dump(mode="json"),
-            "after": new.model_dump(mode="json"),
-        }
+        row
         for entity, (create, change, _) in plan.items()
         if entity != "feature_values"
-        for before, new in [*change, *[(None, r) for r in create]]
+        for row in change_rows(
+            actor,
+            ENTITY_NAMES[entity],
+            partial(entity_key, entity),
+            Planned(create=create, change=change),
+        )
     ]
     changes += history_changes(actor, stored.feature_values, *plan["feature_values"][:2])
-    for chunk in range(0, len(changes), 1000):
-        await session.execute(insert(Change), changes[chunk : chunk + 1000])
+    await changes_service.record_changes(session, changes)

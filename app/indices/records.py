@@ -6,17 +6,13 @@ from collections.abc import Container, Mapping
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
-from sqlalchemy import delete, func, insert, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.issues import Issue, issue, unknown
 from app.core.records import Name, Record, Text
-from app.core.rows import Rows
 from app.core.schemas import Key, Number
-from app.core.stored import Stored
 from app.features.records import FeatureRecord
 from app.features.rules import NUMERIC_TYPES
-from app.indices.models import ComponentKind, CompositeIndex, IndexComponent, Transform
+from app.indices.models import ComponentKind, Transform
 
 
 class ComponentRecord(Record):
@@ -148,85 +144,3 @@ def negative_stored_values(
                     )
                 )
     return issues
-
-
-async def write_indices(rows: Rows, create: list[IndexRecord], change: list[Any]) -> None:
-    """Insert `create`, update the (stored, new) pairs in `change`; components replaced."""
-    if not create and not change:
-        return
-    features, metrics = rows.ids["feature"], rows.ids["metric"]
-    await rows.insert_named(
-        "index",
-        CompositeIndex,
-        CompositeIndex.key,
-        [r.model_dump(exclude={"components"}) for r in create],
-    )
-    for _, r in change:
-        await rows.update(
-            CompositeIndex,
-            CompositeIndex.key,
-            r.key,
-            r.model_dump(exclude={"components"}) | {"updated_at": func.now()},
-        )
-    ids = rows.ids["index"]
-    touched = create + [r for _, r in change]
-    await rows.session.execute(
-        delete(IndexComponent).where(IndexComponent.index_id.in_([ids[r.key] for r in touched]))
-    )
-    await rows.session.execute(
-        insert(IndexComponent),
-        [
-            {
-                "index_id": ids[r.key],
-                "position": position,
-                "kind": c.kind,
-                "feature_id": features[c.key] if c.kind == "feature" else None,
-                "metric_id": metrics[c.key] if c.kind == "metric" else None,
-                "weight": c.weight,
-                "transform": c.transform,
-            }
-            for r in touched
-            for position, c in enumerate(r.components)
-        ],
-    )
-
-
-# How the records are read back (app.core.stored.read_records), by the keys a write names.
-STORED_INDICES = Stored(
-    """SELECT i.key, i.name, i.description, i.methodology,
-           (SELECT json_agg(json_build_object('kind', c.kind,
-                     'key', coalesce(f.key, m.key), 'weight', c.weight,
-                     'transform', c.transform) ORDER BY c.position)
-              FROM index_component c LEFT JOIN feature f ON f.id = c.feature_id
-              LEFT JOIN metric m ON m.id = c.metric_id WHERE c.index_id = i.id) AS components
-      FROM composite_index i""",
-    {"indices": "i.key = ANY(CAST(:indices AS text[]))"},
-    "ORDER BY i.key",
-)
-
-
-_NEGATIVE_STORED = text(
-    "SELECT DISTINCT 'metric', m.key FROM observation o JOIN metric m ON m.id = o.metric_id"
-    " WHERE m.key = ANY(CAST(:metrics AS text[])) AND o.value < 0"
-    " UNION SELECT DISTINCT 'feature', f.key FROM feature_value v"
-    " JOIN feature f ON f.id = v.feature_id WHERE f.key = ANY(CAST(:features AS text[]))"
-    " AND jsonb_typeof(v.value) = 'number' AND (v.value)::numeric < 0"
-)
-
-
-async def read_negative_stored(
-    session: AsyncSession, indices: list[IndexRecord]
-) -> set[tuple[str, str]]:
-    """(kind, key) of the log_minmax components of `indices` that have negative stored values
-    (what negative_stored_values needs); no statement when there are none."""
-    logged = [c for i in indices for c in i.components if c.transform == "log_minmax"]
-    if not logged:
-        return set()
-    rows = await session.execute(
-        _NEGATIVE_STORED,
-        {
-            "metrics": [c.key for c in logged if c.kind == "metric"],
-            "features": [c.key for c in logged if c.kind == "feature"],
-        },
-    )
-    return {(kind, key) for kind, key in rows.all()}

@@ -2,20 +2,16 @@
 records (references, overrides, weights), for the API's writes and the dataset's batches."""
 
 from collections.abc import Container, Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
-from sqlalchemy import func, update
 
 from app.core.issues import Issue, issue, unknown_code, unknown_sources
 from app.core.records import Name, Record, Text, sorted_unique
-from app.core.rows import Rows, found
 from app.core.schemas import JurisdictionCode, Key, Number, Slug
-from app.core.stored import Stored
 from app.features.records import FeatureRecord, feature_options
 from app.indices.records import IndexRecord
 from app.metrics.records import MetricRecord
-from app.scenarios.models import Scenario, ScenarioSource
 from app.scenarios.overrides import FeatureType, Override, check_overrides
 from app.scoring.engine import Component, ScoringError, effective_weights
 
@@ -134,50 +130,3 @@ def _scenario_issues(
     except ScoringError as error:
         issues.append(issue("scenarios", number, scenario.id, "weights", str(error)))
     return issues
-
-
-async def write_scenarios(rows: Rows, create: list[ScenarioRecord], change: list[Any]) -> None:
-    """Insert `create`, update the (stored, new) pairs in `change`, with their source links."""
-    if not create and not change:
-        return
-    jurisdictions, indices = rows.ids["jurisdiction"], rows.ids["index"]
-
-    def row(r: ScenarioRecord) -> dict[str, Any]:
-        data = r.model_dump(mode="json", exclude={"id", "index", "jurisdiction", "source_ids"})
-        return {
-            "slug": r.id,
-            "index_id": indices[r.index],
-            "jurisdiction_id": jurisdictions[r.jurisdiction],
-            **data,
-        }
-
-    links: list[tuple[int, list[str]]] = []
-    for _, r in change:
-        row_id = await rows.session.scalar(
-            update(Scenario)
-            .where(Scenario.slug == r.id)
-            .values(**row(r), updated_at=func.now())
-            .returning(Scenario.id)
-        )
-        links.append((found(row_id), r.source_ids))
-    replaced = len(links)
-    created = await rows.insert(Scenario, [row(r) for r in create], Scenario.id)
-    links += [(row_id, r.source_ids) for (row_id,), r in zip(created, create, strict=True)]
-    await rows.links(ScenarioSource, "scenario_id", links, replaced=replaced)
-
-
-# How the records are read back (app.core.stored.read_records), by the keys a write names.
-STORED_SCENARIOS = Stored(
-    """SELECT s.slug AS id, s.name, i.key AS index, j.code AS jurisdiction, s.overrides,
-           s.weights, s.description, s.rationale,
-           coalesce((SELECT array_agg(src.slug ORDER BY src.slug) FROM scenario_source l
-              JOIN source src ON src.id = l.source_id WHERE l.scenario_id = s.id),
-              '{}') AS source_ids
-      FROM scenario s JOIN composite_index i ON i.id = s.index_id
-      JOIN jurisdiction j ON j.id = s.jurisdiction_id""",
-    {
-        "scenarios": "s.slug = ANY(CAST(:scenarios AS text[]))",
-        "everything_of": "j.code = ANY(CAST(:everything_of AS text[]))",
-    },
-    "ORDER BY s.slug",
-)
