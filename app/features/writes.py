@@ -12,11 +12,7 @@ from app.core.db import lock_writers
 from app.core.issues import duplicates, raise_issues, show
 from app.core.rows import Rows, change_rows, found, plan_records
 from app.core.stored import Stored, read_records, read_references
-from app.features.models import (
-    Feature,
-    FeatureValue,
-    FeatureValueSource,
-)
+from app.features.models import Feature, FeatureValue, FeatureValueSource
 from app.features.records import (
     FeatureRecord,
     FeatureValueRecord,
@@ -124,7 +120,6 @@ STORED_FEATURES = Stored(
     "ORDER BY key",
 )
 
-# How the records are read back (app.core.stored.read_records), by the keys a write names.
 STORED_FEATURE_VALUES = Stored(
     """SELECT j.code AS jurisdiction_code, f.key AS feature_key, v.value, v.valid_from,
            v.valid_to, v.note, v.confidence, v.checked_on,

@@ -117,7 +117,6 @@ STORED_METRICS = Stored(
     "ORDER BY key",
 )
 
-# How the records are read back (app.core.stored.read_records), by the keys a write names.
 STORED_OBSERVATIONS = Stored(
     """SELECT j.code AS jurisdiction_code, m.key AS metric_key, o.period, o.value,
            c.code AS counterpart_code, o.bound, o.confidence, o.checked_on, o.note,
