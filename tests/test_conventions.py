@@ -718,6 +718,50 @@ class TestImports:
         assert graph["app.cli"] == set()
 
 
+# The packages that call the dataset: its HTTP faces and the command line. Every other
+# package (the domains, core, http, scoring, ...) owns its rules and writers, and the dataset
+# calls them in batches, never the other way round (STYLE.md: dataset -> domains).
+DATASET_CALLERS = ("dataset", "imports", "exports", "cli")
+
+
+def dataset_imports(root: Path) -> dict[str, list[str]]:
+    """Module path -> the `app.dataset` modules it imports anywhere (inside functions and
+    under TYPE_CHECKING too), for each module outside the dataset's callers."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        if len(parts) > 1 and parts[0] in DATASET_CALLERS:
+            continue
+        names = []
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        hits = sorted({n for n in names if n == "app.dataset" or n.startswith("app.dataset.")})
+        if hits:
+            found[str(path.relative_to(root.parent))] = hits
+    return found
+
+
+class TestDependencyDirection:
+    def test_no_domain_imports_the_dataset(self) -> None:
+        assert dataset_imports(Path(app.__file__).parent) == {}
+
+    def test_the_check_finds_an_import_of_the_dataset(self, tmp_path: Path) -> None:
+        (tmp_path / "features").mkdir()
+        (tmp_path / "features" / "service.py").write_text(
+            "def f() -> None:\n    from app.dataset import loader\n", encoding="utf-8"
+        )
+        (tmp_path / "imports").mkdir()
+        (tmp_path / "imports" / "router.py").write_text(
+            "from app.dataset import bulk\n", encoding="utf-8"
+        )
+        assert dataset_imports(tmp_path) == {
+            f"{tmp_path.name}/features/service.py": ["app.dataset", "app.dataset.loader"]
+        }
+
+
 def _readme_layout() -> str:
     readme = (Path(app.__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     start = readme.index("```\napp/\n")

@@ -55,6 +55,12 @@ async def record_change(
     return change_id
 
 
+async def record_changes(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Append change records (dicts of record_change's arguments), in few statements."""
+    for chunk in range(0, len(changes), 1000):
+        await session.execute(insert(Change), changes[chunk : chunk + 1000])
+
+
 async def get_data_version(session: AsyncSession) -> DataVersionRead:
     """The data version (bumped by every write, in commit order) and when it last moved."""
     row = (

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from app.dataset.io import Issue
+    from app.core.issues import Issue
     from app.dataset.loader import ImportReport
 
 log = logging.getLogger("juriscope")

@@ -2,10 +2,11 @@
 then checked and upserted set-wise in SQL, in the caller's transaction.
 
 The rules are those of every other write. Each record passes its record model
-(app/dataset/schemas.py) and, for a feature value, its feature's typing rule
-(app/features/rules.check_value) as it streams past; the rules across records (duplicates,
-references, bilateral metrics, overlapping intervals, log_minmax domains) run in SQL over the
-staged and the stored rows, in the words of app/dataset/validate.py; the database's CHECK,
+(app/features/records.py, app/metrics/records.py) and, for a feature value, its feature's
+typing rule (app/features/rules.check_value) as it streams past; the rules across records
+(duplicates, references, bilateral metrics, overlapping intervals, log_minmax domains) run in
+SQL over the staged and the stored rows, in the words of the domains' own rules
+(app/core/issues.py and each domain's records.py); the database's CHECK,
 foreign-key and exclusion constraints are the final guard. The other entity types are small
 and go through the loader as in any import. All or nothing: every issue is reported at once
 (DatasetInvalid) before anything is written.
@@ -21,25 +22,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import lock_writers
+from app.core.issues import Issue, duplicate, unknown
 from app.dataset import bulk_sql as sql
 from app.dataset import loader
-from app.dataset.io import DatasetInvalid, Issue, validate_record, validate_records
-from app.dataset.schemas import ENTITY_FILES, Dataset, FeatureValueRecord, ObservationRecord
+from app.dataset.io import DatasetInvalid, validate_record, validate_records
+from app.dataset.schemas import ENTITY_FILES, Dataset
 from app.dataset.stream import DirectorySource, RecordSource
-from app.dataset.validate import (
-    FILES,
-    SAME_COUNTERPART,
-    Known,
-    bilateral_mismatch,
-    duplicate,
-    feature_options,
-    log_scored_targets,
-    negative_logged,
-    overlap,
-    unknown,
-    validate_dataset,
-)
+from app.dataset.validate import FILES, Known, validate_dataset
+from app.features.records import FeatureValueRecord, feature_options, overlap
 from app.features.rules import check_value
+from app.indices.records import log_scored_targets, negative_logged
+from app.metrics.records import SAME_COUNTERPART, ObservationRecord, bilateral_mismatch
 
 BULK = ("feature_values", "observations")
 # Progress stages: reading, staging two entities, checking, the loader's nine, two upserts.
@@ -158,7 +151,7 @@ def _issue(
 async def _check(session: AsyncSession, head: Dataset, known: Known) -> list[Issue]:
     """The cross-record rules over the staged rows, the stored ones and the rest of the
     import (`head`): every problem, in record order per entity."""
-    scored = log_scored_targets(head.indices, known)
+    scored = log_scored_targets(head.indices, known.log_scored)
     rejected = sorted(known.rejected)
     parameters = {
         "codes": sorted({j.code for j in head.jurisdictions} | known.rejected),

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.dataset.io import CSV_COLUMNS, JSON_COLUMNS, LIST_COLUMNS, csv_text, dataset_rows
-from app.dataset.schemas import ENTITY_FILES, Dataset, RegulatorRecord
+from app.dataset.schemas import ENTITY_FILES, Dataset
+from app.jurisdictions.records import RegulatorRecord
 
 PROFILE = "tabular-data-package"
 DESCRIPTIONS = {

@@ -10,23 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from app.core.csv_cells import escape_formula, unescape_formula
-from app.dataset.schemas import ENTITY_FILES, Dataset, JurisdictionRecord, RegulatorRecord
-
-
-class Issue(BaseModel):
-    """One invalid record: where it is (file, 0-based record number, field) and what is wrong."""
-
-    file: str
-    record: int | None = None
-    key: str | None = None
-    field: str | None = None
-    message: str
-    # True when the record is valid in itself but conflicts with stored data (an overlapping
-    # interval, a regulator of another jurisdiction): a 409 rather than a 422.
-    conflict: bool = Field(default=False, exclude=True)
+from app.core.issues import Issue
+from app.dataset.schemas import ENTITY_FILES, Dataset
+from app.jurisdictions.records import JurisdictionRecord, RegulatorRecord
 
 
 class DatasetInvalid(Exception):

@@ -6,8 +6,10 @@ feature and valid_from; an observation by jurisdiction, metric, period and count
 deletes, writes one change record per created or updated entity, and is all-or-nothing.
 
 The work is split by job: `plan` (what a batch touches, creates and changes), `read` (the
-stored rows it needs), `validate` (the rules across records) and `write` (the statements);
-this module runs them in order, in one transaction.
+stored rows it needs), `validate` (each domain's rules across records) and `write` (each
+domain's writer); this module runs them in order, in one transaction. The rules and writers
+are the domains' own (app/<domain>/records.py and writes.py), which their services use for
+the API's writes too.
 """
 
 import asyncio
@@ -23,12 +25,14 @@ from sqlalchemy.pool import NullPool
 
 from app.changes import service as changes_service
 from app.core.db import async_url, lock_writers
-from app.dataset.io import DatasetInvalid, Issue, read_path
+from app.core.issues import Issue
+from app.core.rows import Ids
+from app.dataset.io import DatasetInvalid, read_path
 from app.dataset.plan import plan_writes, renumbered
-from app.dataset.read import Ids, known_rows, read_database
+from app.dataset.read import known_rows, read_database
 from app.dataset.schemas import Dataset
 from app.dataset.validate import validate_dataset
-from app.dataset.write import Writer, write_changes
+from app.dataset.write import write_changes, write_plan
 from app.jurisdictions.models import Jurisdiction
 
 # Bulk imports (app/dataset/bulk.py) run the same steps: checks on `known_rows`, issues
@@ -137,11 +141,7 @@ async def write_checked(
     )
     if dry_run or report.changed == 0:
         return report
-    writer = Writer(session, ids)
-    for entity, (create, change, _) in plan.items():
-        if on_stage is not None:
-            on_stage(entity, len(create) + len(change))
-        await getattr(writer, entity)(create, change)
+    await write_plan(session, plan, ids, on_stage=on_stage)
     await write_changes(session, plan, stored, actor=actor)
     await session.flush()
     return report

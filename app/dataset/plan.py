@@ -6,9 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.dataset.io import Issue
-from app.dataset.schemas import ENTITY_FILES, Dataset, FeatureValueRecord
-from app.dataset.validate import fv_key, obs_key
+from app.core.issues import Issue
+from app.core.rows import plan_records
+from app.dataset.schemas import ENTITY_FILES, Dataset
+from app.features.records import fv_key
+from app.jurisdictions.writes import keep_regulators
+from app.metrics.records import obs_key
 
 ENTITY_NAMES = {
     "sources": "source",
@@ -130,55 +133,16 @@ _KEYS: dict[str, KeyFn] = {
 
 
 def plan_writes(dataset: Dataset, stored: Dataset) -> Plan:
-    """Per entity: (records to create, (stored, new) pairs to update, unchanged count)."""
-    plan = {}
+    """Per entity: (records to create, (stored, new) pairs to update, unchanged count), as
+    each domain's own writes plan them (app.core.rows.plan_records)."""
+    plan: Plan = {}
     for entity, key in _KEYS.items():
-        existing = {key(r): r for r in getattr(stored, entity)}
-        create, change, same = [], [], 0
-        for record in getattr(dataset, entity):
-            before = existing.get(key(record))
-            if entity == "jurisdictions" and record.regulators is None:
-                record = record.model_copy(
-                    update={"regulators": before.regulators if before else []}
-                )
-            if before is None:
-                create.append(record)
-            elif before.model_dump(mode="json") != record.model_dump(mode="json"):
-                change.append((before, record))
-            else:
-                same += 1
-        plan[entity] = (create, change, same)
-    return plan
-
-
-def history_changes(
-    actor: str, stored: Dataset, create: list[FeatureValueRecord], change: list[Any]
-) -> list[dict[str, Any]]:
-    """One change record per (jurisdiction, feature) whose history changed, with the whole
-    history before and after: closing one interval and opening the next is one change, and
-    a mirror replays it by replacing that pair's history."""
-    touched = {(r.jurisdiction_code, r.feature_key) for r in create}
-    touched |= {(r.jurisdiction_code, r.feature_key) for _, r in change}
-    updated = {fv_key(r): r for _, r in change}
-    records = []
-    for code, key in sorted(touched):
-        before = [
-            v for v in stored.feature_values if (v.jurisdiction_code, v.feature_key) == (code, key)
-        ]
-        after = [updated.get(fv_key(v), v) for v in before]
-        after += [r for r in create if (r.jurisdiction_code, r.feature_key) == (code, key)]
-        after.sort(key=lambda v: v.valid_from)
-        records.append(
-            {
-                "actor": actor,
-                "entity": "feature_value",
-                "entity_key": f"{code}:{key}",
-                "action": "create" if not before else "update",
-                "before": [v.model_dump(mode="json") for v in before] or None,
-                "after": [v.model_dump(mode="json") for v in after],
-            }
+        complete = keep_regulators if entity == "jurisdictions" else None
+        planned = plan_records(
+            getattr(dataset, entity), getattr(stored, entity), key, complete=complete
         )
-    return records
+        plan[entity] = (planned.create, planned.change, planned.unchanged)
+    return plan
 
 
 _FILE_ENTITY = {f"{entity}.json": entity for entity in ENTITY_FILES}

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from app.core.errors import error_responses
 from app.core.schemas import parse_codes
-from app.dataset.schemas import EventRecord
 from app.events import service
 from app.events.dependencies import EventKindQuery
+from app.events.records import EventRecord
 from app.events.schemas import EVENT_CSV, EventList, EventRead
 from app.http.auth import READ_ACCESS, WriteKey
 from app.http.dependencies import (

@@ -9,10 +9,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ConflictError
-from app.dataset.records import write_records
-from app.dataset.schemas import EventRecord
 from app.events.models import Event, EventSource
+from app.events.records import EventRecord
 from app.events.schemas import EventRead
+from app.events.writes import save_event
 from app.jurisdictions.models import Jurisdiction
 from app.sources.models import Source
 
@@ -96,5 +96,5 @@ async def create_event(session: AsyncSession, *, record: EventRecord, actor: str
     an unknown jurisdiction or source."""
     if await session.scalar(select(Event.id).where(Event.slug == record.id)) is not None:
         raise ConflictError(f"An event with id {record.id!r} already exists.")
-    await write_records(session, actor=actor, events=[record])
+    await save_event(session, record, actor=actor)
     return await get_event(session, record.id)

@@ -5,9 +5,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import Confidence
 from app.core.periods import today
+from app.core.records import body_model
 from app.core.schemas import CheckedOn, IsoDate, NulFree, Scalar
-from app.dataset.schemas import FeatureRecord, body_model
 from app.features.models import FeatureCategory, ValueType
+from app.features.records import FeatureRecord
 from app.http.lists import Page
 
 

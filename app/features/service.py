@@ -10,11 +10,12 @@ from sqlalchemy.orm import aliased
 
 from app.core import periods
 from app.core.errors import ConflictError, NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import FeatureRecord, FeatureValueRecord
+from app.core.records import build_record
 from app.features.models import Feature, FeatureValue, FeatureValueSource
+from app.features.records import FeatureRecord, FeatureValueRecord
 from app.features.rules import value_score
 from app.features.schemas import FeatureRead, FeatureValueHistory, FeatureValueRead
+from app.features.writes import save_feature, save_feature_values
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.service import JurisdictionNotFound
 from app.sources.models import Source
@@ -279,7 +280,7 @@ async def put_feature(
     """Create or replace a feature definition, with its change record; 422 when invalid or
     when a value stored for it would no longer fit it."""
     record = build_record(FeatureRecord, {**data, "key": key})
-    await write_records(session, actor=actor, features=[record])
+    await save_feature(session, record, actor=actor)
     return await get_feature(session, key)
 
 
@@ -302,5 +303,5 @@ async def set_feature_value(
     new = build_record(FeatureValueRecord, {**data, "jurisdiction_code": code, "feature_key": key})
     records = plan_new_interval(current.history, new)
     if records is not None:
-        await write_records(session, actor=actor, feature_values=records)
+        await save_feature_values(session, records, actor=actor)
     return await get_history(session, code=code, key=key), records is not None

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from app.core.errors import BadRequest, ValidationFailed, error_responses
+from app.core.issues import Issue
 from app.dataset import bulk, loader
 from app.dataset.io import (
     DatasetInvalid,
-    Issue,
     dataset_from_mapping,
     rows_from_csv,
     unknown_lists,

@@ -2,10 +2,11 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.records import body_model
 from app.core.schemas import ScalarOrNull, Score, ScoreOrNull
-from app.dataset.schemas import IndexRecord, body_model
 from app.http.lists import Page
 from app.indices.models import ComponentKind, Transform
+from app.indices.records import IndexRecord
 
 
 class ComponentRead(BaseModel):

@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import IndexRecord
+from app.core.records import build_record
+from app.indices.records import IndexRecord
 from app.indices.schemas import ComponentRead, IndexRead
+from app.indices.writes import save_index
 from app.scoring.transforms import Component, ComponentSpec, RawValue, scorable
 
 log = logging.getLogger("juriscope.indices")
@@ -170,5 +171,5 @@ async def put_index(
     stored feature or metric with a transform that fits it, 409 when a log_minmax component
     has negative stored values."""
     record = build_record(IndexRecord, {**data, "key": key})
-    await write_records(session, actor=actor, indices=[record])
+    await save_index(session, record, actor=actor)
     return await get_index(session, key)

@@ -57,7 +57,7 @@ class Jurisdiction(Base):
     updated_at: Mapped[UpdatedAt]
 
 
-# What a regulator may oversee: the API's vocabulary (app.dataset.schemas uses it) and the
+# What a regulator may oversee: the API's vocabulary (app.jurisdictions.records uses it) and the
 # database's CHECK, so rows that arrive by SQL or COPY are held to it too.
 Remit = Literal[
     "securities",

@@ -4,9 +4,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import Bound, Confidence
-from app.dataset.schemas import JurisdictionRecord, body_model, patch_model
+from app.core.records import body_model, patch_model
 from app.http.lists import Page
 from app.jurisdictions.models import JurisdictionKind, Region
+from app.jurisdictions.records import JurisdictionRecord
 
 
 class RegulatorRead(BaseModel):

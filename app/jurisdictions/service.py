@@ -12,14 +12,22 @@ from sqlalchemy.orm import aliased
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, PermissionDenied
 from app.core.periods import today
-from app.dataset.plan import Scope, entity_key
-from app.dataset.read import read_database
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import JurisdictionRecord
+from app.core.records import build_record
+from app.core.stored import read_records
+from app.events.records import EventRecord
+from app.events.writes import STORED_EVENTS
 from app.features.models import FeatureValue
+from app.features.records import FeatureValueRecord
+from app.features.writes import STORED_FEATURE_VALUES
 from app.jurisdictions.models import Jurisdiction, Regulator
+from app.jurisdictions.records import JurisdictionRecord
 from app.jurisdictions.schemas import JurisdictionProfile, JurisdictionRead
+from app.jurisdictions.writes import STORED_JURISDICTIONS, save_jurisdiction
 from app.metrics.models import Observation
+from app.metrics.records import ObservationRecord
+from app.metrics.writes import STORED_OBSERVATIONS, observation_key
+from app.scenarios.records import ScenarioRecord
+from app.scenarios.writes import STORED_SCENARIOS
 
 Parent = aliased(Jurisdiction, name="parent")
 
@@ -237,7 +245,7 @@ async def put_jurisdiction(
     """Create a jurisdiction or replace all its fields and regulators, with its change record;
     409 for a regulator of another jurisdiction, 422 when invalid."""
     record = build_record(JurisdictionRecord, {**data, "code": code})
-    await write_records(session, actor=actor, jurisdictions=[record])
+    await save_jurisdiction(session, record, actor=actor)
     return await get_jurisdiction_profile(session, code)
 
 
@@ -258,13 +266,12 @@ async def patch_jurisdiction(
         for regulator in stored["regulators"]:
             regulator.pop("jurisdiction_code", None)
     else:
-        found = await read_database(session, ["jurisdictions"], scope=Scope(codes={code}))
-        record = next(iter(found.jurisdictions), None)
+        record = await _record(session, code)
         if record is None:
             raise JurisdictionNotFound(code)
         stored = record.model_dump()
     new = build_record(JurisdictionRecord, {**stored, **changes})
-    await write_records(session, actor=actor, jurisdictions=[new])
+    await save_jurisdiction(session, new, actor=actor)
     return await get_jurisdiction_profile(session, code)
 
 
@@ -324,23 +331,23 @@ async def delete_jurisdiction(
 
 async def _record(session: AsyncSession, code: str) -> JurisdictionRecord | None:
     """The jurisdiction as a dataset record: its state in the change feed."""
-    stored = await read_database(session, ["jurisdictions"], scope=Scope(codes={code}))
-    return next(iter(stored.jurisdictions), None)
+    stored = await read_records(
+        session, STORED_JURISDICTIONS, JurisdictionRecord, {"codes": [code]}
+    )
+    return next(iter(stored), None)
 
 
 async def _owned_data(session: AsyncSession, code: str) -> dict[str, list[Any]]:
     """The jurisdiction's own feature values, observations, events and saved scenarios, as
     records."""
-    stored = await read_database(
-        session,
-        ["feature_values", "observations", "events", "scenarios"],
-        scope=Scope(everything_of={code}),
-    )
+    mine = {"everything_of": [code]}
     return {
-        "feature_values": stored.feature_values,
-        "observations": stored.observations,
-        "events": stored.events,
-        "scenarios": stored.scenarios,
+        "feature_values": await read_records(
+            session, STORED_FEATURE_VALUES, FeatureValueRecord, mine
+        ),
+        "observations": await read_records(session, STORED_OBSERVATIONS, ObservationRecord, mine),
+        "events": await read_records(session, STORED_EVENTS, EventRecord, mine),
+        "scenarios": await read_records(session, STORED_SCENARIOS, ScenarioRecord, mine),
     }
 
 
@@ -362,7 +369,7 @@ def _removal_changes(code: str, owned: dict[str, list[Any]]) -> list[dict[str, A
     records += [
         {
             "entity": "observation",
-            "entity_key": entity_key("observations", observation),
+            "entity_key": observation_key(observation),
             "before": observation.model_dump(mode="json"),
             "after": None,
         }

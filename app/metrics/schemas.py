@@ -3,9 +3,10 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import Bound, Confidence
-from app.dataset.schemas import MetricRecord, ObservationRecord, body_model
+from app.core.records import body_model
 from app.http.lists import Page
 from app.metrics.models import Frequency
+from app.metrics.records import MetricRecord, ObservationRecord
 
 
 class MetricRead(BaseModel):

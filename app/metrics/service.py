@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.errors import NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import MetricRecord, ObservationRecord
+from app.core.records import build_record
 from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric, Observation, ObservationSource
+from app.metrics.records import MetricRecord, ObservationRecord
 from app.metrics.schemas import BatchResult, MetricRead, ObservationRead
+from app.metrics.writes import save_metric, save_observations
 from app.sources.models import Source
 
 Counterpart = aliased(Jurisdiction, name="counterpart")
@@ -56,7 +57,7 @@ async def put_metric(
     """Create or replace a metric definition, with its change record; 422 when invalid or
     when the stored observations would no longer fit it (bilateral or not)."""
     record = build_record(MetricRecord, {**data, "key": key})
-    await write_records(session, actor=actor, metrics=[record])
+    await save_metric(session, record, actor=actor)
     return await get_metric(session, key)
 
 
@@ -70,12 +71,9 @@ async def upsert_observations(
         build_record(ObservationRecord, {**o, "metric_key": key}, at=("observations", number))
         for number, o in enumerate(data)
     ]
-    report = await write_records(session, actor=actor, batch="observations", observations=records)
-    counts = report.counts.get("observations")
+    planned = await save_observations(session, records, actor=actor)
     return BatchResult(
-        created=counts.created if counts else 0,
-        updated=counts.updated if counts else 0,
-        unchanged=counts.unchanged if counts else 0,
+        created=len(planned.create), updated=len(planned.change), unchanged=planned.unchanged
     )
 
 

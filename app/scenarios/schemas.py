@@ -3,6 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.records import body_model
 from app.core.schemas import (
     IsoDate,
     JurisdictionCode,
@@ -12,10 +13,10 @@ from app.core.schemas import (
     Score,
     ScoreOrNull,
 )
-from app.dataset.schemas import ScenarioRecord, body_model
 from app.http.lists import Page
 from app.indices.models import ComponentKind
 from app.scenarios.overrides import Override
+from app.scenarios.records import ScenarioRecord
 from app.scoring.engine import DEFAULT_MIN_COVERAGE
 
 

@@ -9,10 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import service as changes_service
 from app.core.errors import ConflictError, NotFoundError, ValidationFailed
-from app.dataset.plan import Scope
-from app.dataset.read import read_database
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import ScenarioRecord
+from app.core.records import build_record
+from app.core.stored import read_records
 from app.features.models import Feature
 from app.indices import service as indices_service
 from app.indices.models import CompositeIndex
@@ -22,6 +20,7 @@ from app.jurisdictions.models import Jurisdiction
 from app.metrics.models import Metric
 from app.scenarios.models import Scenario
 from app.scenarios.overrides import FeatureType, check_overrides
+from app.scenarios.records import ScenarioRecord
 from app.scenarios.schemas import (
     ChangedComponent,
     ComponentState,
@@ -33,6 +32,7 @@ from app.scenarios.schemas import (
     Standing,
     UnusedOverride,
 )
+from app.scenarios.writes import STORED_SCENARIOS, save_scenario
 from app.scoring import engine
 from app.scoring.engine import JurisdictionScore, ScoringError, effective_weights
 from app.scoring.transforms import ComponentSpec, scorable
@@ -213,10 +213,12 @@ def _read(record: ScenarioRecord) -> ScenarioRead:
 
 async def get_scenario_record(session: AsyncSession, scenario_id: str) -> ScenarioRecord:
     """One saved scenario as a dataset record; ScenarioNotFound if unknown."""
-    stored = await read_database(session, ["scenarios"], scope=Scope(scenarios={scenario_id}))
-    if not stored.scenarios:
+    stored = await read_records(
+        session, STORED_SCENARIOS, ScenarioRecord, {"scenarios": [scenario_id]}
+    )
+    if not stored:
         raise ScenarioNotFound(scenario_id)
-    return stored.scenarios[0]
+    return stored[0]
 
 
 async def get_scenario(session: AsyncSession, scenario_id: str) -> ScenarioRead:
@@ -249,8 +251,8 @@ async def list_scenarios(
     slugs = list(await session.scalars(stmt))
     if not slugs:
         return []
-    stored = await read_database(session, ["scenarios"], scope=Scope(scenarios=set(slugs)))
-    return [_read(record) for record in stored.scenarios]
+    stored = await read_records(session, STORED_SCENARIOS, ScenarioRecord, {"scenarios": slugs})
+    return [_read(record) for record in stored]
 
 
 async def check_scenario(session: AsyncSession, record: ScenarioRecord) -> None:
@@ -291,7 +293,7 @@ async def create_scenario(
     else:
         raise ConflictError(f"A scenario with id {record.id!r} already exists.")
     await check_scenario(session, record)
-    await write_records(session, actor=actor, scenarios=[record])
+    await save_scenario(session, record, actor=actor)
     return await get_scenario(session, record.id)
 
 
@@ -302,7 +304,7 @@ async def put_scenario(
     record; 422 for sources that are not stored."""
     record = build_record(ScenarioRecord, {**data, "id": scenario_id})
     await check_scenario(session, record)
-    await write_records(session, actor=actor, scenarios=[record])
+    await save_scenario(session, record, actor=actor)
     return await get_scenario(session, scenario_id)
 
 

@@ -2,9 +2,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.dataset.schemas import SourceRecord, body_model
+from app.core.records import body_model
 from app.http.lists import Page
 from app.sources.models import SourceKind
+from app.sources.records import SourceRecord
 
 
 class SourceRead(BaseModel):

@@ -6,10 +6,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
-from app.dataset.records import build_record, write_records
-from app.dataset.schemas import SourceRecord
+from app.core.records import build_record
 from app.sources.models import Source
+from app.sources.records import SourceRecord
 from app.sources.schemas import SourceRead
+from app.sources.writes import save_source
 
 
 class SourceNotFound(NotFoundError):
@@ -64,5 +65,5 @@ async def put_source(
 ) -> SourceRead:
     """Create or replace a source, with its change record; 422 when invalid."""
     record = build_record(SourceRecord, {**data, "id": source_id})
-    await write_records(session, actor=actor, sources=[record])
+    await save_source(session, record, actor=actor)
     return await get_source(session, source_id)

@@ -12,8 +12,10 @@ from app.changes.models import Change
 from app.dataset import loader
 from app.dataset.io import DatasetInvalid, dataset_from_mapping, read_path, write_dataset
 from app.dataset.read import read_database
-from app.dataset.schemas import Dataset, FeatureValueRecord, ObservationRecord
+from app.dataset.schemas import Dataset
 from app.dataset.validate import Known, validate_dataset
+from app.features.records import FeatureValueRecord
+from app.metrics.records import ObservationRecord
 from tests.dataset.sample import sample
 
 REQUIRED_CODES = {
