@@ -9,7 +9,7 @@ out; the key lookup and the writers' lock included):
 | PUT /v1/jurisdictions/{code}/features/{key}        | 10         |
 | PATCH /v1/jurisdictions/{code}                     | 9          |
 | POST /v1/metrics/{key}/observations (100, updated) | 9          |
-| PUT /v1/sources/{id}                               | 8          |
+| PUT /v1/sources/{id}                               | 7          |
 
 The rate limiter's key check is left out (a server caches it per key for a minute).
 """
@@ -178,7 +178,7 @@ BUDGETS = {
     "feature value PUT": 10,
     "jurisdiction PATCH": 9,
     "100 observations POST": 9,
-    "source PUT": 8,
+    "source PUT": 7,
 }
 
 
