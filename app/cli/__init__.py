@@ -1,4 +1,4 @@
-"""The `juriscope` command line (`commands`), the migrations runner (`migrate`), the embedded
+"""The `juriscope` command line (`commands`, `admin`, `base`), the migrations runner (`migrate`), the embedded
 PostgreSQL server (`embedded`) and progress reporting (`progress`).
 
 `main` loads the commands only when called, so that importing the migrations runner (as the

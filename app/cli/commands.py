@@ -1,4 +1,5 @@
-"""The `juriscope` command line."""
+"""The `juriscope` command line: serve, seed, import and export (the `db` and `keys`
+groups are in app/cli/admin.py, what the commands share in app/cli/base.py)."""
 
 import asyncio
 import contextlib
@@ -10,67 +11,19 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli import admin  # noqa: F401  (registers `juriscope db` and `juriscope keys`)
+from app.cli.base import CliError, cli, database_url, schema_database_url
 from app.core.config import Settings, get_settings
 
-cli = typer.Typer(
-    name="juriscope",
-    help="Juriscope: compare jurisdictions for virtual-asset business.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-cli.add_typer(db_cli, name="db")
-keys_cli = typer.Typer(help="API keys for writes and administration.", no_args_is_help=True)
-cli.add_typer(keys_cli, name="keys")
-
-T = TypeVar("T")
-
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from app.core.issues import Issue
     from app.dataset.loader import ImportReport
 
 log = logging.getLogger("juriscope")
-
-
-class CliError(Exception):
-    """An error reported to the user as one line on stderr, with exit status 1."""
-
-
-@contextlib.contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """DATABASE_URL when set; otherwise the embedded server in JURISCOPE_DATA_DIR (started,
-    or joined if another `juriscope` process runs it), released on exit."""
-    if settings.database_url:
-        yield settings.database_url
-        return
-    from app.cli.embedded import embedded_database
-
-    with embedded_database(settings.data_dir) as url:
-        yield url
-
-
-@contextlib.contextmanager
-def schema_database_url(settings: Settings) -> Iterator[str]:
-    """`database_url`, with the schema at the latest migration: the embedded database is
-    upgraded first, as `serve` does; an external one that is not stops the command with a
-    line that says to run `juriscope db upgrade` (upgrading it is the operator's decision)."""
-    from app.cli import migrate as migrations
-
-    with database_url(settings) as url:
-        try:
-            migrations.require_head(url, upgrade_if_behind=settings.embedded)
-        except migrations.SchemaNotCurrent as error:
-            raise CliError(str(error)) from None
-        yield url
 
 
 @cli.command()
@@ -312,99 +265,6 @@ def export(
     typer.echo(
         f"Exported {sum(dataset.counts().values())} records to {len(files)} files in {directory}."
     )
-
-
-@db_cli.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Upgrade the schema to REVISION (default: head)."""
-    from app.cli import migrate as migrations
-
-    with database_url(get_settings()) as url:
-        migrations.upgrade(url, revision)
-        typer.echo(f"upgraded to {revision}")
-
-
-@db_cli.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. base or -1")]) -> None:
-    """Downgrade the schema to REVISION (`base` removes every table)."""
-    from app.cli import migrate as migrations
-
-    with database_url(get_settings()) as url:
-        migrations.downgrade(url, revision)
-        typer.echo(f"downgraded to {revision}")
-
-
-@db_cli.command("current")
-def db_current() -> None:
-    """Print the schema revision of the database and the latest one."""
-    from app.cli import migrate as migrations
-
-    with database_url(get_settings()) as url:
-        current = migrations.current_revision_of(url)
-        head = migrations.head_revision()
-        state = "at head" if current == head else f"head is {head}"
-        typer.echo(f"{current or 'base (empty)'} ({state})")
-
-
-async def _in_session(url: str, work: "Callable[[AsyncSession], Awaitable[T]]") -> "T":
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-    from sqlalchemy.pool import NullPool
-
-    from app.core.db import async_url
-
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
-    try:
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            result = await work(session)
-            await session.commit()
-            return result
-    finally:
-        await engine.dispose()
-
-
-@keys_cli.command("create")
-def keys_create(
-    name: Annotated[str, typer.Option(help="What the key is for.")],
-    scope: Annotated[
-        list[str], typer.Option(help="write or admin (repeatable); admin implies write.")
-    ],
-) -> None:
-    """Create an API key and print it, alone, on the last line. It is shown once: only its
-    SHA-256 is stored."""
-    from app.keys import service
-
-    bad = sorted(set(scope) - {"write", "admin"})
-    if bad:
-        raise CliError(f"--scope must be write or admin, not {', '.join(bad)}")
-    with schema_database_url(get_settings()) as url:
-        created = asyncio.run(
-            _in_session(
-                url,
-                lambda session: service.create_key(session, name=name, scopes=scope, actor="cli"),
-            )
-        )
-    typer.echo(f"Created {created.id} ({', '.join(created.scopes)}) named {created.name!r}.")
-    typer.echo("Store the key now; it cannot be shown again:")
-    typer.echo(created.key)
-
-
-@keys_cli.command("revoke")
-def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id, e.g. key_3f9a1c2b.")],
-) -> None:
-    """Revoke an API key at once."""
-    from app.keys import service
-
-    with schema_database_url(get_settings()) as url:
-        try:
-            revoked = asyncio.run(
-                _in_session(
-                    url, lambda session: service.revoke_key(session, key_id=key_id, actor="cli")
-                )
-            )
-        except service.KeyNotFound as error:
-            raise CliError(str(error)) from None
-    typer.echo(f"Revoked {revoked.id} at {revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC.")
 
 
 def _terminate(signum: int, frame: object) -> None:
