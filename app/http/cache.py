@@ -24,21 +24,19 @@ away), the version is read from the database on every request, as a fallback.
 """
 
 import asyncio
-import gzip
 from collections import OrderedDict
 from contextlib import suppress
-from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.periods import today
-from app.http.compression import FILL, GZIP_SUFFIX, accepts_gzip, gzip_applies, identity_etag
+from app.http.cache_entries import CachedRequest, Entry, make_entry, read_headers, wants_gzip
+from app.http.compression import FILL
 from app.http.conditional import matches_if_none_match
 from app.http.data_version import DataVersionWatcher
 from app.http.etags import is_api_path
-from app.http.protection import SECURITY_HEADERS, WRITE_METHODS, RateLimiter
+from app.http.protection import WRITE_METHODS, RateLimiter
 from app.keys.service import parse_key
 from app.observability import metrics
 from app.observability.context import current_request, note_key
@@ -48,105 +46,7 @@ _KEY = text(
     "SELECT scopes FROM api_key WHERE public_id = :public_id AND hash = :hash "
     "AND revoked_at IS NULL"
 )
-# Headers of one response only: never stored.
-_PER_RESPONSE = {b"content-length", b"ratelimit", b"ratelimit-policy", b"x-cache", b"date"}
-_NOT_MODIFIED = {b"etag", b"cache-control", b"vary", b"link"} | {
-    name for name, _ in SECURITY_HEADERS
-}
 _PASS = object()
-
-
-@dataclass(frozen=True, slots=True)
-class _Representation:
-    headers: list[tuple[bytes, bytes]]  # content-length included
-    not_modified: list[tuple[bytes, bytes]]
-    etag: str
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    identity: _Representation
-    gzip: _Representation | None
-    route: str | None
-
-    @property
-    def size(self) -> int:
-        return len(self.identity.body) + (len(self.gzip.body) if self.gzip else 0)
-
-
-@dataclass(slots=True)
-class _Request:
-    """The request headers a cached answer depends on, read in one pass."""
-
-    authorization: str | None = None
-    accept: bytes = b""
-    accept_encoding: str = ""
-    if_none_match: str | None = None
-    origin: bool = False
-    has_body: bool = False
-
-
-def _read_headers(scope: Scope) -> _Request:
-    request = _Request()
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            request.authorization = value.decode("latin-1")
-        elif name == b"accept":
-            request.accept = value
-        elif name == b"accept-encoding":
-            request.accept_encoding = value.decode("latin-1")
-        elif name == b"if-none-match":
-            request.if_none_match = value.decode("latin-1")
-        elif name == b"origin":
-            request.origin = True
-        elif name in (b"content-length", b"transfer-encoding"):
-            request.has_body = True
-    return request
-
-
-@lru_cache(maxsize=256)
-def _wants_gzip(accept_encoding: str) -> bool:
-    return accepts_gzip(accept_encoding)
-
-
-def _representation(headers: list[tuple[bytes, bytes]], etag: str, body: bytes) -> _Representation:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    return _Representation(
-        headers=headers,
-        not_modified=[(name, value) for name, value in headers if name in _NOT_MODIFIED],
-        etag=etag,
-        body=body,
-    )
-
-
-def make_entry(
-    start: Message, body: bytes, *, route: str | None, minimum_gzip: int, level: int
-) -> _Entry:
-    """Both representations of an identity 200 response: the gzip body compressed once."""
-    kept = [
-        (name.lower(), value)
-        for name, value in start["headers"]
-        if name.lower() not in _PER_RESPONSE
-    ]
-    etag = next((value.decode() for name, value in kept if name == b"etag"), "")
-    identity = _representation(kept, etag, body)
-    media = next((value.decode() for name, value in kept if name == b"content-type"), "")
-    compressed = None
-    if gzip_applies("gzip", media, len(body), minimum_gzip):
-        gzip_etag = (
-            identity_etag(etag)[:-1] + GZIP_SUFFIX + '"'
-            if etag.endswith('"') and not etag.startswith("W/")
-            else etag
-        )
-        gzip_headers = [
-            (name, gzip_etag.encode() if name == b"etag" else value) for name, value in kept
-        ]
-        gzip_headers.append((b"content-encoding", b"gzip"))
-        compressed = _representation(
-            gzip_headers, gzip_etag, gzip.compress(body, compresslevel=level, mtime=0)
-        )
-    return _Entry(identity=identity, gzip=compressed, route=route)
 
 
 class ResponseCacheMiddleware:
@@ -174,9 +74,9 @@ class ResponseCacheMiddleware:
         self.observed = observed
         self.minimum_gzip = minimum_gzip
         self.gzip_level = gzip_level
-        self.store: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        self.store: OrderedDict[tuple[object, ...], Entry] = OrderedDict()
         # Answers being made now, which requests for the same key wait for.
-        self.filling: dict[tuple[object, ...], asyncio.Future[_Entry | None]] = {}
+        self.filling: dict[tuple[object, ...], asyncio.Future[Entry | None]] = {}
         self.bytes = 0
         self.hits = 0
         self.misses = 0
@@ -202,7 +102,7 @@ class ResponseCacheMiddleware:
             return
         db = scope["app"].state.db
         self.watcher.start(db.engine)
-        request = _read_headers(scope)
+        request = read_headers(scope)
         if request.has_body or (request.origin and self.cors):
             # A body to refuse, or CORS headers to add: the whole stack answers.
             await self.app(scope, receive, send)
@@ -254,7 +154,7 @@ class ResponseCacheMiddleware:
             metrics.CACHE_MISSES.inc()
         if info is not None:
             info.cache = "miss"
-        filled: asyncio.Future[_Entry | None] = asyncio.get_running_loop().create_future()
+        filled: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
         self.filling[key] = filled
         try:
             filled.set_result(await self._fill(scope, receive, send, key, request, db))
@@ -263,7 +163,7 @@ class ResponseCacheMiddleware:
                 filled.set_result(None)
             self.filling.pop(key, None)
 
-    async def _audience(self, scope: Scope, request: _Request) -> object:
+    async def _audience(self, scope: Scope, request: CachedRequest) -> object:
         """ "public", "admin" (an admin key's callers see more), or _PASS when the presented
         credentials are not a valid key of ours (or cannot be checked now)."""
         if request.authorization is None:
@@ -297,8 +197,8 @@ class ResponseCacheMiddleware:
 
     async def _answer(
         self,
-        entry: _Entry,
-        request: _Request,
+        entry: Entry,
+        request: CachedRequest,
         head: bool,
         extra: list[tuple[bytes, bytes]],
         outcome: bytes,
@@ -306,7 +206,7 @@ class ResponseCacheMiddleware:
     ) -> None:
         representation = (
             entry.gzip
-            if entry.gzip is not None and _wants_gzip(request.accept_encoding)
+            if entry.gzip is not None and wants_gzip(request.accept_encoding)
             else entry.identity
         )
         if request.if_none_match is not None and matches_if_none_match(
@@ -326,9 +226,9 @@ class ResponseCacheMiddleware:
         receive: Receive,
         send: Send,
         key: tuple[object, ...],
-        request: _Request,
+        request: CachedRequest,
         db: object,
-    ) -> _Entry | None:
+    ) -> Entry | None:
         """Run the request through the stack, keep its answer, and send it; the entry made
         (kept or not), or None when the answer cannot be one (not a 200)."""
         storable = True
@@ -400,7 +300,7 @@ class ResponseCacheMiddleware:
 
         await self.app(scope, receive, settled)
 
-    def _keep(self, key: tuple[object, ...], entry: _Entry) -> None:
+    def _keep(self, key: tuple[object, ...], entry: Entry) -> None:
         previous = self.store.pop(key, None)
         if previous is not None:
             self.bytes -= previous.size
