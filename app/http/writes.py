@@ -12,6 +12,12 @@ from app.http.compression import identity_etag
 from app.http.etags import resource_etag
 
 
+def has_preconditions(request: Request) -> bool:
+    """Whether check_if_match has anything to compare: an If-Match, or If-None-Match: *. A
+    write may skip reading the current representation when it has not."""
+    return "if-match" in request.headers or request.headers.get("if-none-match", "").strip() == "*"
+
+
 def check_if_match(
     request: Request, current: BaseModel | None, *, exists: bool | None = None
 ) -> None:

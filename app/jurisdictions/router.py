@@ -35,7 +35,13 @@ from app.http.dependencies import (
 from app.http.etags import resource_etag
 from app.http.lists import decode_cursor, next_link, paginate
 from app.http.negotiation import CSV_CONTENT, csv_response, wants_csv
-from app.http.writes import check_if_match, fields_of, put_resource, set_etag
+from app.http.writes import (
+    check_if_match,
+    fields_of,
+    has_preconditions,
+    put_resource,
+    set_etag,
+)
 from app.jurisdictions import service
 from app.jurisdictions.dependencies import CodePath
 from app.jurisdictions.models import JurisdictionKind, Region
@@ -194,7 +200,7 @@ async def patch_jurisdiction(
     """Change the fields sent; the others keep their values. Honours If-Match."""
     # Preconditions compare the whole representation; without them only the record is read.
     current = None
-    if "if-match" in request.headers or "if-none-match" in request.headers:
+    if has_preconditions(request):
         current = await service.get_jurisdiction_profile(session, code)
         check_if_match(request, current)
     profile = await service.patch_jurisdiction(
