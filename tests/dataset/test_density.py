@@ -84,6 +84,7 @@ METRIC_FLOORS = {
     "licensed_vasp_count": 37,
     "chainalysis_adoption_rank": 27,
     "corporate_income_tax_rate_pct": 42,
+    "crypto_ownership_share_pct": 35,
 }
 GREY_LIST_FLOOR = 48
 R15_FLOOR = 29
