@@ -125,6 +125,18 @@ class TestBundledDataset:
         assert all(o.source_ids for o in dataset.observations)
         assert all(e.source_ids for e in dataset.events)
 
+    def test_stays_out_of_the_tests_namespace(self) -> None:
+        # Tests search the shared database for their own fictional records ("zz-" sources,
+        # X*/Q*/Z* codes); a bundled source whose id, title or publisher contains "zz-"
+        # (vn-asiabizz-... once did) would show up in their results.
+        dataset = loader.bundled_dataset()
+        clashing = [
+            s.id
+            for s in dataset.sources
+            if any("zz-" in (text or "").lower() for text in (s.id, s.title, s.publisher))
+        ]
+        assert clashing == []
+
     def test_every_value_and_observation_says_when_it_was_checked(self) -> None:
         dataset = loader.bundled_dataset()
         sources = {s.id: s for s in dataset.sources}
