@@ -4,6 +4,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,7 @@ def test_two_workers_one_metrics_endpoint_and_json_events(tmp_path: Path) -> Non
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(port, process)
+        _wait_both_workers(base)
         for n in range(20):  # a new connection each: the kernel spreads them over workers
             response = httpx.get(f"{base}/v1/jurisdictions/HK", headers={"X-Request-ID": f"r{n}"})
             assert response.status_code == 200
@@ -57,3 +59,15 @@ def test_two_workers_one_metrics_endpoint_and_json_events(tmp_path: Path) -> Non
     assert len({e["pid"] for e in served}) == 2, "both workers served"
     assert not [line for line in stderr.splitlines() if '" 200' in line]  # no uvicorn access log
     assert not (tmp_path / "metrics" / "counter_1.db").exists()
+
+
+def _wait_both_workers(base: str, timeout: float = 60) -> None:
+    """/readyz answers as soon as one worker is up; wait until the second has started too
+    (each sets its pool gauge at startup), or the requests may all reach the first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        samples = parse_samples(httpx.get(f"{base}/metrics").text)
+        if sample(samples, "juriscope_db_pool_size", pool="primary") == 10:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the second worker did not start")
